@@ -1,0 +1,6 @@
+export * from "./Chat.ts"
+export * from "./DatasetSource.ts"
+export * from "./Dialogue.ts"
+export * from "./Emotion.ts"
+export * from "./Errors.ts"
+export * from "./Grounder.ts"

@@ -1,0 +1,1 @@
+"""EmPO Workbench Python worker."""

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Debian packages the test suites use (tmux for the real-terminal TUI test). Root only, no-op when present.
+set -euo pipefail
+need=()
+for pkg in tmux; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then echo "missing Debian packages: ${need[*]} (run as root or install them)"; exit 1; fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+fi

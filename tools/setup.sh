@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Sets up a fresh checkout: Node dependencies (npm ci) and the Python worker's venv in .venv.
+# Idempotent; re-run after pulling. EMPO_SETUP_PYTHON picks the interpreter that creates the venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== npm dependencies"
+if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+
+echo "== Python worker environment (.venv)"
+base_python="${EMPO_SETUP_PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$base_python" -m venv .venv
+fi
+# Unreachable package indexes otherwise cost five retries per package.
+export PIP_RETRIES="${PIP_RETRIES:-0}"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r python/requirements.txt -r python/requirements-dev.txt
+.venv/bin/python -m pip install --quiet --no-deps --disable-pip-version-check -e python
+echo "== setup done"
