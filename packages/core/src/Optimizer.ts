@@ -1,0 +1,168 @@
+/**
+ * Optimizer plugins: one per training stage (SFT, DPO, IPO, KTO). A plugin decodes its params (with
+ * presets as data files), checks the combination, and provides an {@link Optimizer} that turns a
+ * {@link TrainJob} into a {@link TrainRequest} for the {@link TrainingBackend}.
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import type * as Stream from "effect/Stream"
+import { InputError } from "./Errors.ts"
+import type { TrainEvent, TrainingBackend, TrainingError, TrainStage } from "./Training.ts"
+
+/** What the caller decides per run; the plugin's params decide the rest. */
+export class TrainJob extends Schema.Class<TrainJob>("TrainJob")({
+  model: Schema.String,
+  trainData: Schema.String,
+  evalData: Schema.optional(Schema.String),
+  outputDir: Schema.String,
+  seed: Schema.optionalWith(Schema.Int, { default: () => 42 }),
+  resumeFrom: Schema.optional(Schema.String)
+}) {}
+
+/** A training stage that was refused or failed. Input faults (bad params, wrong data shape) exit 2. */
+export class OptimizerError extends Schema.TaggedError<OptimizerError>()("OptimizerError", {
+  optimizer: Schema.String,
+  reason: Schema.String,
+  inputFault: Schema.optionalWith(Schema.Boolean, { default: () => false })
+}) {
+  get exitCode(): number {
+    return this.inputFault ? 2 : 1
+  }
+  override get message(): string {
+    return `optimizer ${this.optimizer}: ${this.reason}`
+  }
+}
+
+/** A configured optimizer (one plugin + its decoded params). */
+export interface OptimizerShape {
+  readonly id: string
+  readonly stage: TrainStage
+  /** Params after presets and defaults, recorded with results. */
+  readonly params: unknown
+  /** Streams the run's events; fails with the backend's {@link TrainingError} or an {@link OptimizerError}. */
+  readonly train: (job: TrainJob) => Stream.Stream<TrainEvent, TrainingError | OptimizerError>
+}
+
+/** The optimizer being run. */
+export class Optimizer extends Context.Tag("@empo/core/Optimizer")<Optimizer, OptimizerShape>() {}
+
+/** Row shape an optimizer trains on. */
+export const TrainDataFormat = Schema.Literal("sft", "preference", "kto")
+export type TrainDataFormat = typeof TrainDataFormat.Type
+
+/** An optimizer plugin: metadata, a params Schema, presets as data, and a Layer factory providing {@link Optimizer}. */
+export interface OptimizerPlugin<P = any> {
+  readonly manifest: {
+    readonly id: string
+    readonly kind: "optimizer"
+    readonly version: string
+    readonly description: string
+    readonly stage: TrainStage
+    readonly dataFormat: TrainDataFormat
+    /** Folder of `<name>.json` preset files (partial params), or none. */
+    readonly presetsDir?: URL
+  }
+  readonly params: Schema.Schema<P, any>
+  readonly layer: (params: P) => Layer.Layer<Optimizer, never, TrainingBackend>
+}
+
+/** Identity helper that checks a plugin value against {@link OptimizerPlugin}. */
+export const defineOptimizer = <P>(plugin: OptimizerPlugin<P>): OptimizerPlugin<P> => plugin
+
+/** Looks up plugins by id; unknown ids fail with an {@link InputError} listing the known ones. */
+export const makeOptimizerRegistry = (plugins: ReadonlyArray<OptimizerPlugin>) => {
+  const byId = new Map(plugins.map((plugin) => [plugin.manifest.id, plugin] as const))
+  const ids = [...byId.keys()].sort()
+  const get = (id: string): Effect.Effect<OptimizerPlugin, InputError> => {
+    const plugin = byId.get(id)
+    return plugin === undefined
+      ? Effect.fail(new InputError({ reason: `unknown optimizer "${id}"; known: ${ids.join(", ")}`, field: "optimizer" }))
+      : Effect.succeed(plugin)
+  }
+  return { ids, get } as const
+}
+
+/** Preset names a plugin ships (file names without `.json`). */
+export const listPresets = Effect.fn("Optimizer.listPresets")(function*(plugin: OptimizerPlugin) {
+  const dir = plugin.manifest.presetsDir
+  if (dir === undefined) return [] as Array<string>
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const entries = yield* fs.readDirectory(yield* path.fromFileUrl(dir)).pipe(Effect.orElseSucceed(() => [] as Array<string>))
+  return entries.filter((name) => name.endsWith(".json")).map((name) => name.slice(0, -5)).sort()
+})
+
+/** Reads preset `name` of a plugin as raw (undecoded) params. */
+export const loadPreset = Effect.fn("Optimizer.loadPreset")(function*(plugin: OptimizerPlugin, name: string) {
+  const known = yield* listPresets(plugin)
+  if (!known.includes(name)) {
+    return yield* new InputError({
+      reason: `unknown preset "${name}" for optimizer ${plugin.manifest.id}; known: ${known.length === 0 ? "(none)" : known.join(", ")}`,
+      field: "preset"
+    })
+  }
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const file = path.join(yield* path.fromFileUrl(plugin.manifest.presetsDir!), `${name}.json`)
+  const text = yield* fs.readFileString(file).pipe(
+    Effect.mapError((cause) => new InputError({ reason: `cannot read preset: ${cause.message}`, file }))
+  )
+  return yield* Schema.decodeUnknown(Schema.parseJson(Schema.Record({ key: Schema.String, value: Schema.Unknown })))(text).pipe(
+    Effect.mapError((error) => new InputError({ reason: ParseResult.TreeFormatter.formatErrorSync(error), file }))
+  )
+})
+
+/**
+ * Decodes params for a plugin: preset (if any) overlaid with explicit overrides, then the plugin's Schema
+ * (which applies defaults and refuses impossible combinations).
+ */
+export const resolveOptimizerParams = Effect.fn("Optimizer.resolveParams")(function*<P>(
+  plugin: OptimizerPlugin<P>,
+  options: { readonly preset?: string | undefined; readonly overrides?: Record<string, unknown> | undefined }
+) {
+  const base = options.preset === undefined ? {} : yield* loadPreset(plugin, options.preset)
+  const raw = { ...base, ...options.overrides }
+  return yield* Schema.decodeUnknown(plugin.params)(raw, { onExcessProperty: "error" }).pipe(
+    Effect.mapError((error) =>
+      new InputError({
+        reason: `invalid params for optimizer ${plugin.manifest.id}${options.preset === undefined ? "" : ` (preset ${options.preset})`}:\n${
+          ParseResult.TreeFormatter.formatErrorSync(error)
+        }`,
+        field: "params"
+      })
+    )
+  )
+})
+
+/**
+ * Parses `k=v` overrides from the command line: numbers, booleans and comma lists become JSON values,
+ * dotted keys nest (`lora.r=8`).
+ */
+export const parseParamOverrides = (pairs: ReadonlyArray<string>): Effect.Effect<Record<string, unknown>, InputError> =>
+  Effect.gen(function*() {
+    const out: Record<string, unknown> = {}
+    for (const pair of pairs) {
+      const eq = pair.indexOf("=")
+      if (eq <= 0) return yield* new InputError({ reason: `expected key=value, got "${pair}"`, field: "param" })
+      const keys = pair.slice(0, eq).split(".")
+      let target = out
+      for (const key of keys.slice(0, -1)) {
+        const next = target[key]
+        target = (typeof next === "object" && next !== null ? next : (target[key] = {})) as Record<string, unknown>
+      }
+      target[keys[keys.length - 1]!] = parseScalar(pair.slice(eq + 1))
+    }
+    return out
+  })
+
+const parseScalar = (text: string): unknown => {
+  if (text === "true" || text === "false") return text === "true"
+  if (text !== "" && !Number.isNaN(Number(text))) return Number(text)
+  if (text.includes(",")) return text.split(",").map((part) => part.trim()).filter((part) => part !== "").map(parseScalar)
+  return text
+}
