@@ -1,0 +1,4 @@
+export * from "./Punkt.ts"
+export * from "./PunktParameters.ts"
+export * from "./TreebankWordTokenizer.ts"
+export * from "./wordTokenize.ts"
