@@ -4,6 +4,7 @@ import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import type { Tokenizer } from "./Tokenizer.ts"
 
 /** One response to score, with what metrics may compare it to. */
 export class EvalItem extends Schema.Class<EvalItem>("EvalItem")({
@@ -65,8 +66,8 @@ export interface MetricShape {
 /** The metric being run. */
 export class Metric extends Context.Tag("@empo/core/Metric")<Metric, MetricShape>() {}
 
-/** What a metric plugin's layer may use while it is built (reading its resources). */
-export type MetricEnvironment = FileSystem.FileSystem | Path.Path
+/** What a metric plugin's layer may use while it is built (reading its resources, tokenizing). */
+export type MetricEnvironment = FileSystem.FileSystem | Path.Path | Tokenizer
 
 /** A metric plugin: metadata, a params Schema, and a Layer factory that provides {@link Metric}. */
 export interface MetricPlugin<P = any> {
