@@ -1,0 +1,138 @@
+import * as Schema from "effect/Schema"
+
+/** A run's stable id: a hash of its resolved configuration. */
+export const RunId = Schema.String.pipe(Schema.brand("RunId"))
+export type RunId = typeof RunId.Type
+
+/** A stage's content address: a hash of its kind and inputs, shared by every run that needs it. */
+export const StageId = Schema.String.pipe(Schema.brand("StageId"))
+export type StageId = typeof StageId.Type
+
+/** Lifecycle of a stage; `interrupted` means a runner died while it was running. */
+export const StageStatus = Schema.Literal("pending", "running", "completed", "failed", "interrupted")
+export type StageStatus = typeof StageStatus.Type
+
+/** Lifecycle of a run, derived from its stages by the runner. */
+export const RunStatus = Schema.Literal("pending", "running", "completed", "failed", "interrupted")
+export type RunStatus = typeof RunStatus.Type
+
+/** A flattened parameter value (`stages.preference.params.beta` → 0.1). */
+export const ParamValue = Schema.Union(Schema.String, Schema.Number, Schema.Boolean, Schema.Null)
+export type ParamValue = typeof ParamValue.Type
+
+/** An experiment as last submitted. */
+export class ExperimentRecord extends Schema.Class<ExperimentRecord>("ExperimentRecord")({
+  name: Schema.String,
+  description: Schema.String,
+  specFile: Schema.NullOr(Schema.String),
+  specJson: Schema.String,
+  createdAt: Schema.Number,
+  updatedAt: Schema.Number
+}) {}
+
+/** One run of an experiment (one point of its sweep). */
+export class RunRecord extends Schema.Class<RunRecord>("RunRecord")({
+  id: RunId,
+  experiment: Schema.String,
+  label: Schema.String,
+  seed: Schema.Number,
+  position: Schema.Number,
+  configJson: Schema.String,
+  status: RunStatus,
+  createdAt: Schema.Number,
+  startedAt: Schema.NullOr(Schema.Number),
+  finishedAt: Schema.NullOr(Schema.Number)
+}) {}
+
+/** One unit of work (dataset, sft, preference, generate, evaluate, …). */
+export class StageRecord extends Schema.Class<StageRecord>("StageRecord")({
+  id: StageId,
+  kind: Schema.String,
+  inputsJson: Schema.String,
+  outputDir: Schema.String,
+  status: StageStatus,
+  attempts: Schema.Number,
+  createdAt: Schema.Number,
+  startedAt: Schema.NullOr(Schema.Number),
+  finishedAt: Schema.NullOr(Schema.Number),
+  host: Schema.NullOr(Schema.String),
+  pid: Schema.NullOr(Schema.Number),
+  error: Schema.NullOr(Schema.String),
+  stderrTail: Schema.NullOr(Schema.String)
+}) {}
+
+/** A stage as one run sees it: its role in the run (`name`) and order. */
+export class RunStageRecord extends Schema.Class<RunStageRecord>("RunStageRecord")({
+  ...StageRecord.fields,
+  name: Schema.String,
+  position: Schema.Number
+}) {}
+
+/** A stage of an experiment, with the run that needs it (a shared stage appears once per run). */
+export class ExperimentStageRecord extends Schema.Class<ExperimentStageRecord>("ExperimentStageRecord")({
+  ...RunStageRecord.fields,
+  runId: RunId
+}) {}
+
+/** A point of a metric series (training loss at a step, …) as stored, with its row id for tailing. */
+export class MetricPointRecord extends Schema.Class<MetricPointRecord>("MetricPointRecord")({
+  id: Schema.Number,
+  stageId: StageId,
+  key: Schema.String,
+  step: Schema.Number,
+  value: Schema.Number,
+  time: Schema.Number
+}) {}
+
+/** A metric point to append. */
+export interface MetricPoint {
+  readonly stageId: StageId
+  readonly key: string
+  readonly step: number
+  readonly value: number
+  readonly time: number
+}
+
+/** A file a stage produced, identified by content. */
+export class ArtifactRecord extends Schema.Class<ArtifactRecord>("ArtifactRecord")({
+  id: Schema.Number,
+  stageId: StageId,
+  name: Schema.String,
+  kind: Schema.String,
+  path: Schema.String,
+  sha256: Schema.String,
+  size: Schema.Number,
+  createdAt: Schema.Number
+}) {}
+
+/** A summary metric of a run (from whichever of its stages reported it). */
+export class SummaryRecord extends Schema.Class<SummaryRecord>("SummaryRecord")({
+  runId: RunId,
+  stageId: StageId,
+  key: Schema.String,
+  value: Schema.Number
+}) {}
+
+/** A flattened parameter of a run. */
+export class ParamRecord extends Schema.Class<ParamRecord>("ParamRecord")({
+  runId: RunId,
+  key: Schema.String,
+  value: Schema.parseJson(ParamValue)
+}) {}
+
+/** Everything `runs show` needs about one run. */
+export interface RunDetail {
+  readonly run: RunRecord
+  readonly params: ReadonlyArray<ParamRecord>
+  readonly stages: ReadonlyArray<RunStageRecord>
+  readonly summary: ReadonlyArray<SummaryRecord>
+  readonly artifacts: ReadonlyArray<ArtifactRecord>
+  readonly consumed: ReadonlyArray<{ readonly stageId: StageId; readonly artifactId: number }>
+}
+
+/** The rows `compare` aggregates: runs, their params and their summary metrics. */
+export interface ComparisonData {
+  readonly runs: ReadonlyArray<RunRecord>
+  readonly params: ReadonlyArray<ParamRecord>
+  readonly summary: ReadonlyArray<SummaryRecord>
+}

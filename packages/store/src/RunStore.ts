@@ -1,0 +1,344 @@
+import type * as CommandExecutor from "@effect/platform/CommandExecutor"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as SqlClient from "@effect/sql/SqlClient"
+import type * as SqlError from "@effect/sql/SqlError"
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import * as SqliteMigrator from "@effect/sql-sqlite-node/SqliteMigrator"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as Str from "effect/String"
+import { migrations } from "./internal/migrations.ts"
+import {
+  ArtifactRecord,
+  type ComparisonData,
+  ExperimentRecord,
+  ExperimentStageRecord,
+  type MetricPoint,
+  MetricPointRecord,
+  ParamRecord,
+  type ParamValue,
+  type RunDetail,
+  type RunId,
+  RunRecord,
+  RunStageRecord,
+  type RunStatus,
+  StageRecord,
+  type StageId,
+  type StageStatus,
+  SummaryRecord
+} from "./Records.ts"
+import { ExperimentNotFoundError, RunNotFoundError, StoreError } from "./StoreError.ts"
+
+/** Where the store lives when neither `--db` nor `EMPO_DB` says otherwise (relative to the working directory). */
+export const defaultStorePath = ".empo/empo.db"
+
+/** A run to register, with its flattened params and the stages it needs in order. */
+export interface NewRun {
+  readonly id: RunId
+  readonly experiment: string
+  readonly label: string
+  readonly seed: number
+  readonly position: number
+  readonly config: unknown
+  readonly params: Readonly<Record<string, ParamValue>>
+  readonly stages: ReadonlyArray<{ readonly stageId: StageId; readonly name: string }>
+}
+
+/** A stage to register (content-addressed: registering it twice is a no-op). */
+export interface NewStage {
+  readonly id: StageId
+  readonly kind: string
+  readonly inputs: unknown
+  readonly outputDir: string
+}
+
+/** A file a stage produced, to record once it is complete and renamed into place. */
+export interface NewArtifact {
+  readonly stageId: StageId
+  readonly name: string
+  readonly kind: string
+  readonly path: string
+  readonly sha256: string
+  readonly size: number
+}
+
+/** Filters of `runs ls`. */
+export interface RunFilter {
+  readonly experiment?: string | undefined
+  readonly status?: ReadonlyArray<RunStatus> | undefined
+}
+
+type StoreEffect<A> = Effect.Effect<A, StoreError>
+
+/**
+ * The one place runs are persisted: the runner writes (a single writer), `runs`, `compare` and the TUI
+ * read, possibly from other processes at the same time (WAL).
+ */
+export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
+  readonly upsertExperiment: (e: { readonly name: string; readonly description: string; readonly specFile: string | null; readonly spec: unknown }) => StoreEffect<void>
+  readonly registerStage: (stage: NewStage) => StoreEffect<StageRecord>
+  readonly registerRun: (run: NewRun) => StoreEffect<void>
+  readonly getStage: (id: StageId) => StoreEffect<Option.Option<StageRecord>>
+  readonly stagesOf: (experiment: string) => StoreEffect<ReadonlyArray<ExperimentStageRecord>>
+  /** Marks stages left `running` by a runner that died as `interrupted`; returns their ids. */
+  readonly recoverInterrupted: (experiment: string) => StoreEffect<ReadonlyArray<StageId>>
+  readonly stageStarted: (id: StageId, where: { readonly host: string; readonly pid: number }) => StoreEffect<void>
+  readonly stageCompleted: (id: StageId) => StoreEffect<void>
+  readonly stageFailed: (id: StageId, failure: { readonly error: string; readonly stderrTail: string | null; readonly status?: "failed" | "interrupted" }) => StoreEffect<void>
+  readonly setRunStatus: (id: RunId, status: RunStatus) => StoreEffect<void>
+  readonly appendMetricPoints: (points: ReadonlyArray<MetricPoint>) => StoreEffect<void>
+  readonly setSummaryMetrics: (stageId: StageId, values: Readonly<Record<string, number>>) => StoreEffect<void>
+  readonly recordArtifact: (artifact: NewArtifact) => StoreEffect<ArtifactRecord>
+  readonly recordLineage: (stageId: StageId, artifactIds: ReadonlyArray<number>) => StoreEffect<void>
+  readonly artifactsOf: (stageId: StageId) => StoreEffect<ReadonlyArray<ArtifactRecord>>
+  readonly listExperiments: () => StoreEffect<ReadonlyArray<ExperimentRecord>>
+  readonly listRuns: (filter?: RunFilter) => StoreEffect<ReadonlyArray<RunRecord>>
+  /** Resolves a full id or a unique prefix. */
+  readonly resolveRunId: (idOrPrefix: string) => Effect.Effect<RunId, StoreError | RunNotFoundError>
+  readonly showRun: (idOrPrefix: string) => Effect.Effect<RunDetail, StoreError | RunNotFoundError>
+  /** Metric points of every stage of a run with row id > `afterId`, oldest first, so a UI can tail. */
+  readonly metricPointsSince: (runId: RunId, afterId: number, limit?: number) => StoreEffect<ReadonlyArray<MetricPointRecord>>
+  readonly comparisonData: (experiment: string) => Effect.Effect<ComparisonData, StoreError | ExperimentNotFoundError>
+  readonly integrityCheck: () => StoreEffect<string>
+}>() {
+  static readonly layerNoDeps: Layer.Layer<RunStore, never, SqlClient.SqlClient> = Layer.effect(
+    RunStore,
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const fail = (operation: string) => (cause: SqlError.SqlError | ParseResult.ParseError) => new StoreError({ operation, cause })
+      const decodeAll = <A, I>(schema: Schema.Schema<A, I>) => Schema.decodeUnknown(Schema.Array(schema))
+
+      const upsertExperiment = Effect.fn("RunStore.upsertExperiment")(function* (e: { readonly name: string; readonly description: string; readonly specFile: string | null; readonly spec: unknown }) {
+        const now = yield* Clock.currentTimeMillis
+        yield* sql`INSERT INTO experiments (name, description, spec_file, spec_json, created_at, updated_at)
+          VALUES (${e.name}, ${e.description}, ${e.specFile}, ${JSON.stringify(e.spec)}, ${now}, ${now})
+          ON CONFLICT (name) DO UPDATE SET description = excluded.description, spec_file = excluded.spec_file,
+            spec_json = excluded.spec_json, updated_at = excluded.updated_at`.pipe(Effect.mapError(fail("upsert experiment")))
+      })
+
+      const getStage = Effect.fn("RunStore.getStage")(function* (id: StageId) {
+        const rows = yield* sql`SELECT * FROM stages WHERE id = ${id}`.pipe(
+          Effect.flatMap(decodeAll(StageRecord)),
+          Effect.mapError(fail("read stage"))
+        )
+        return Option.fromNullable(rows[0])
+      })
+
+      const registerStage = Effect.fn("RunStore.registerStage")(function* (stage: NewStage) {
+        const now = yield* Clock.currentTimeMillis
+        yield* sql`INSERT INTO stages (id, kind, inputs_json, output_dir, created_at)
+          VALUES (${stage.id}, ${stage.kind}, ${JSON.stringify(stage.inputs)}, ${stage.outputDir}, ${now})
+          ON CONFLICT (id) DO NOTHING`.pipe(Effect.mapError(fail("register stage")))
+        const row = yield* getStage(stage.id)
+        return Option.getOrThrow(row)
+      })
+
+      const registerRun = Effect.fn("RunStore.registerRun")(function* (run: NewRun) {
+        const now = yield* Clock.currentTimeMillis
+        yield* sql.withTransaction(Effect.gen(function* () {
+          yield* sql`INSERT INTO runs (id, experiment, label, seed, position, config_json, created_at)
+            VALUES (${run.id}, ${run.experiment}, ${run.label}, ${run.seed}, ${run.position}, ${JSON.stringify(run.config)}, ${now})
+            ON CONFLICT (id) DO UPDATE SET position = excluded.position, label = excluded.label`
+          const params = Object.entries(run.params).map(([key, value]) => ({
+            runId: run.id, key, valueJson: JSON.stringify(value), valueNum: typeof value === "number" ? value : null
+          }))
+          if (params.length > 0) yield* sql`INSERT OR REPLACE INTO params ${sql.insert(params)}`
+          const stages = run.stages.map((s, position) => ({ runId: run.id, stageId: s.stageId, name: s.name, position }))
+          if (stages.length > 0) yield* sql`INSERT OR REPLACE INTO run_stages ${sql.insert(stages)}`
+        })).pipe(Effect.mapError(fail("register run")))
+      })
+
+      const stagesOf = Effect.fn("RunStore.stagesOf")(function* (experiment: string) {
+        return yield* sql`SELECT s.*, rs.name, rs.position, rs.run_id FROM run_stages rs
+          JOIN runs r ON r.id = rs.run_id JOIN stages s ON s.id = rs.stage_id
+          WHERE r.experiment = ${experiment} ORDER BY r.position, rs.position`.pipe(
+          Effect.flatMap(decodeAll(ExperimentStageRecord)),
+          Effect.mapError(fail("read stages"))
+        )
+      })
+
+      const recoverInterrupted = Effect.fn("RunStore.recoverInterrupted")(function* (experiment: string) {
+        const now = yield* Clock.currentTimeMillis
+        const rows = yield* sql<{ id: StageId }>`UPDATE stages SET status = 'interrupted', finished_at = ${now},
+            error = 'the runner stopped while this stage was running'
+          WHERE status = 'running' AND id IN (SELECT rs.stage_id FROM run_stages rs JOIN runs r ON r.id = rs.run_id WHERE r.experiment = ${experiment})
+          RETURNING id`.pipe(Effect.mapError(fail("recover interrupted stages")))
+        return rows.map((r) => r.id)
+      })
+
+      const stageStarted = Effect.fn("RunStore.stageStarted")(function* (id: StageId, where: { readonly host: string; readonly pid: number }) {
+        const now = yield* Clock.currentTimeMillis
+        yield* sql`UPDATE stages SET status = 'running', attempts = attempts + 1, started_at = ${now}, finished_at = NULL,
+          host = ${where.host}, pid = ${where.pid}, error = NULL, stderr_tail = NULL WHERE id = ${id}`.pipe(Effect.mapError(fail("start stage")))
+      })
+
+      const stageCompleted = Effect.fn("RunStore.stageCompleted")(function* (id: StageId) {
+        const now = yield* Clock.currentTimeMillis
+        yield* sql`UPDATE stages SET status = 'completed', finished_at = ${now} WHERE id = ${id}`.pipe(Effect.mapError(fail("complete stage")))
+      })
+
+      const stageFailed = Effect.fn("RunStore.stageFailed")(function* (
+        id: StageId,
+        failure: { readonly error: string; readonly stderrTail: string | null; readonly status?: "failed" | "interrupted" }
+      ) {
+        const now = yield* Clock.currentTimeMillis
+        const status: StageStatus = failure.status ?? "failed"
+        yield* sql`UPDATE stages SET status = ${status}, finished_at = ${now}, error = ${failure.error},
+          stderr_tail = ${failure.stderrTail} WHERE id = ${id}`.pipe(Effect.mapError(fail("fail stage")))
+      })
+
+      const setRunStatus = Effect.fn("RunStore.setRunStatus")(function* (id: RunId, status: RunStatus) {
+        const now = yield* Clock.currentTimeMillis
+        yield* sql`UPDATE runs SET status = ${status},
+          started_at = CASE WHEN ${status} = 'running' AND started_at IS NULL THEN ${now} ELSE started_at END,
+          finished_at = CASE WHEN ${status} IN ('completed', 'failed', 'interrupted') THEN ${now} ELSE NULL END
+          WHERE id = ${id}`.pipe(Effect.mapError(fail("set run status")))
+      })
+
+      // Multi-row INSERTs inside one transaction: ~100× faster than a statement per point. 5 columns ×
+      // 400 rows stays far below SQLite's 32,766 bound parameters, and equal-sized chunks reuse one prepared statement.
+      const chunkSize = 400
+      const appendMetricPoints = Effect.fn("RunStore.appendMetricPoints")(function* (points: ReadonlyArray<MetricPoint>) {
+        if (points.length === 0) return
+        yield* sql.withTransaction(Effect.gen(function* () {
+          for (let start = 0; start < points.length; start += chunkSize) {
+            const chunk = points.slice(start, start + chunkSize)
+            yield* sql`INSERT INTO metric_points ${sql.insert(chunk.map((p) => ({ stageId: p.stageId, key: p.key, step: p.step, value: p.value, time: p.time })))}`
+          }
+        })).pipe(Effect.mapError(fail("append metric points")))
+      })
+
+      const setSummaryMetrics = Effect.fn("RunStore.setSummaryMetrics")(function* (stageId: StageId, values: Readonly<Record<string, number>>) {
+        const rows = Object.entries(values).filter(([, v]) => Number.isFinite(v)).map(([key, value]) => ({ stageId, key, value }))
+        if (rows.length === 0) return
+        yield* sql`INSERT OR REPLACE INTO summary_metrics ${sql.insert(rows)}`.pipe(Effect.mapError(fail("write summary metrics")))
+      })
+
+      const recordArtifact = Effect.fn("RunStore.recordArtifact")(function* (a: NewArtifact) {
+        const now = yield* Clock.currentTimeMillis
+        const rows = yield* sql`INSERT INTO artifacts (stage_id, name, kind, path, sha256, size, created_at)
+          VALUES (${a.stageId}, ${a.name}, ${a.kind}, ${a.path}, ${a.sha256}, ${a.size}, ${now})
+          ON CONFLICT (stage_id, name) DO UPDATE SET kind = excluded.kind, path = excluded.path, sha256 = excluded.sha256,
+            size = excluded.size, created_at = excluded.created_at
+          RETURNING *`.pipe(Effect.flatMap(decodeAll(ArtifactRecord)), Effect.mapError(fail("record artifact")))
+        return rows[0]!
+      })
+
+      const recordLineage = Effect.fn("RunStore.recordLineage")(function* (stageId: StageId, artifactIds: ReadonlyArray<number>) {
+        if (artifactIds.length === 0) return
+        yield* sql`INSERT OR IGNORE INTO lineage ${sql.insert(artifactIds.map((artifactId) => ({ stageId, artifactId })))}`.pipe(
+          Effect.mapError(fail("record lineage"))
+        )
+      })
+
+      const artifactsOf = Effect.fn("RunStore.artifactsOf")(function* (stageId: StageId) {
+        return yield* sql`SELECT * FROM artifacts WHERE stage_id = ${stageId} ORDER BY id`.pipe(
+          Effect.flatMap(decodeAll(ArtifactRecord)), Effect.mapError(fail("read artifacts")))
+      })
+
+      const listExperiments = Effect.fn("RunStore.listExperiments")(function* () {
+        return yield* sql`SELECT * FROM experiments ORDER BY updated_at DESC`.pipe(
+          Effect.flatMap(decodeAll(ExperimentRecord)), Effect.mapError(fail("list experiments")))
+      })
+
+      const listRuns = Effect.fn("RunStore.listRuns")(function* (filter: RunFilter = {}) {
+        const conditions = [
+          ...(filter.experiment === undefined ? [] : [sql`experiment = ${filter.experiment}`]),
+          ...(filter.status === undefined || filter.status.length === 0 ? [] : [sql.in("status", filter.status)])
+        ]
+        return yield* sql`SELECT * FROM runs WHERE ${sql.and(conditions)} ORDER BY created_at, experiment, position`.pipe(
+          Effect.flatMap(decodeAll(RunRecord)), Effect.mapError(fail("list runs")))
+      })
+
+      const resolveRunId = Effect.fn("RunStore.resolveRunId")(function* (idOrPrefix: string) {
+        const rows = yield* sql<{ id: RunId }>`SELECT id FROM runs WHERE id >= ${idOrPrefix} AND id < ${idOrPrefix + "\uffff"} LIMIT 11`.pipe(
+          Effect.mapError(fail("resolve run id")))
+        const exact = rows.find((r) => r.id === idOrPrefix)
+        if (exact !== undefined) return exact.id
+        if (rows.length === 1) return rows[0]!.id
+        return yield* new RunNotFoundError({ runId: idOrPrefix, candidates: rows.map((r) => r.id) })
+      })
+
+      const showRun = Effect.fn("RunStore.showRun")(function* (idOrPrefix: string) {
+        const id = yield* resolveRunId(idOrPrefix)
+        const run = yield* sql`SELECT * FROM runs WHERE id = ${id}`.pipe(Effect.flatMap(decodeAll(RunRecord)), Effect.mapError(fail("read run")))
+        const params = yield* sql`SELECT run_id, key, value_json AS value FROM params WHERE run_id = ${id} ORDER BY key`.pipe(
+          Effect.flatMap(decodeAll(ParamRecord)), Effect.mapError(fail("read params")))
+        const stages = yield* sql`SELECT s.*, rs.name, rs.position FROM run_stages rs JOIN stages s ON s.id = rs.stage_id
+          WHERE rs.run_id = ${id} ORDER BY rs.position`.pipe(Effect.flatMap(decodeAll(RunStageRecord)), Effect.mapError(fail("read stages")))
+        const summary = yield* sql`SELECT rs.run_id, m.stage_id, m.key, m.value FROM run_stages rs
+          JOIN summary_metrics m ON m.stage_id = rs.stage_id WHERE rs.run_id = ${id} ORDER BY rs.position, m.key`.pipe(
+          Effect.flatMap(decodeAll(SummaryRecord)), Effect.mapError(fail("read summary metrics")))
+        const artifacts = yield* sql`SELECT a.* FROM run_stages rs JOIN artifacts a ON a.stage_id = rs.stage_id
+          WHERE rs.run_id = ${id} ORDER BY rs.position, a.id`.pipe(Effect.flatMap(decodeAll(ArtifactRecord)), Effect.mapError(fail("read artifacts")))
+        const consumed = yield* sql<{ stageId: StageId; artifactId: number }>`SELECT l.stage_id, l.artifact_id FROM run_stages rs
+          JOIN lineage l ON l.stage_id = rs.stage_id WHERE rs.run_id = ${id}`.pipe(Effect.mapError(fail("read lineage")))
+        return { run: run[0]!, params, stages, summary, artifacts, consumed } satisfies RunDetail
+      })
+
+      const metricPointsSince = Effect.fn("RunStore.metricPointsSince")(function* (runId: RunId, afterId: number, limit = 10_000) {
+        return yield* sql`SELECT p.* FROM metric_points p
+          WHERE p.stage_id IN (SELECT stage_id FROM run_stages WHERE run_id = ${runId}) AND p.id > ${afterId}
+          ORDER BY p.id LIMIT ${limit}`.pipe(Effect.flatMap(decodeAll(MetricPointRecord)), Effect.mapError(fail("read metric points")))
+      })
+
+      const comparisonData = Effect.fn("RunStore.comparisonData")(function* (experiment: string) {
+        const runs = yield* listRuns({ experiment })
+        if (runs.length === 0) {
+          const known = yield* listExperiments()
+          return yield* new ExperimentNotFoundError({ name: experiment, known: known.map((e) => e.name) })
+        }
+        const params = yield* sql`SELECT p.run_id, p.key, p.value_json AS value FROM params p JOIN runs r ON r.id = p.run_id
+          WHERE r.experiment = ${experiment}`.pipe(Effect.flatMap(decodeAll(ParamRecord)), Effect.mapError(fail("read params")))
+        const summary = yield* sql`SELECT rs.run_id, m.stage_id, m.key, m.value FROM runs r JOIN run_stages rs ON rs.run_id = r.id
+          JOIN summary_metrics m ON m.stage_id = rs.stage_id WHERE r.experiment = ${experiment}`.pipe(
+          Effect.flatMap(decodeAll(SummaryRecord)), Effect.mapError(fail("read summary metrics")))
+        return { runs, params, summary } satisfies ComparisonData
+      })
+
+      const integrityCheck = Effect.fn("RunStore.integrityCheck")(function* () {
+        const rows = yield* sql<{ integrityCheck: string }>`PRAGMA integrity_check`.pipe(Effect.mapError(fail("integrity check")))
+        return rows.map((r) => r.integrityCheck).join("\n")
+      })
+
+      return RunStore.of({
+        upsertExperiment, registerStage, registerRun, getStage, stagesOf, recoverInterrupted, stageStarted, stageCompleted,
+        stageFailed, setRunStatus, appendMetricPoints, setSummaryMetrics, recordArtifact, recordLineage, artifactsOf,
+        listExperiments, listRuns, resolveRunId, showRun, metricPointsSince, comparisonData, integrityCheck
+      })
+    })
+  )
+
+  /** Opens (creating the folder and migrating when needed) the SQLite file at `filename`. */
+  static readonly layer = (
+    filename: string
+  ): Layer.Layer<RunStore | SqlClient.SqlClient, StoreError, FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor> =>
+    RunStore.layerNoDeps.pipe(Layer.provideMerge(sqliteLayer(filename)))
+}
+
+const sqliteLayer = (filename: string) =>
+  Layer.unwrapEffect(Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    if (filename !== ":memory:") {
+      yield* fs.makeDirectory(path.dirname(filename), { recursive: true }).pipe(
+        Effect.mapError((cause) => new StoreError({ operation: `create the folder of ${filename}`, cause })))
+    }
+    const client = SqliteClient.layer({
+      filename,
+      transformResultNames: Str.snakeToCamel,
+      transformQueryNames: Str.camelToSnake
+    })
+    const migrated = SqliteMigrator.layer({ loader: SqliteMigrator.fromRecord(migrations) })
+    // better-sqlite3 waits up to 5 s on a locked file; readers in other processes never block the writer under WAL.
+    return migrated.pipe(
+      Layer.provideMerge(client),
+      Layer.mapError((cause) => new StoreError({ operation: `open ${filename}`, cause }))
+    )
+  }))

@@ -1,0 +1,3 @@
+export * from "./Records.ts"
+export * from "./RunStore.ts"
+export * from "./StoreError.ts"
