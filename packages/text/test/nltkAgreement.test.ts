@@ -40,6 +40,26 @@ describe("wordTokenize agrees with NLTK on every text of the shared prediction f
     })
   }
 
+  it("agrees with NLTK on edge cases: abbreviations, initials, numbers, quotes, brackets, newlines, Unicode", () => {
+    const texts = [
+      "Dr. Smith met J. R. R. Tolkien at 5 p.m. on Jan. 3. It was fine.",
+      "I paid $3.88 (roughly 3,36 euros)\nin New York.  Please buy me\ntwo of them.\nThanks.",
+      "(How does it deal with this parenthesis?)  \"It should be part of the previous sentence.\" \"(And this one.)\"",
+      "Very bad acting!!! I promise... really?! Yes.",
+      "She said \u201cwow\u201d \u2014 and left\u2026 Then: 'a' b 'cause I'd gonna wanna gimme more'n that.",
+      "Well--maybe. No. 1 is U.S.A.-based; e.g. Ms. Jones' cat's toy. 'Tis true, 'twas.",
+      "Über Café naïve résumé.  Ünïcödé Straße!  ¿Qué?  «quoted» ‘single’ „low“",
+      "Trailing colon:\n\nNew paragraph, with comma,\nand line end,",
+      "A sentence.\u00a0Another one\u2009here. Numbers 1.5.2019 and -3.2. End.",
+      "",
+      "   ",
+      "...",
+      "'s 'm 't 'd ''quoted'' `backtick` ``double``"
+    ]
+    const expected = nltkTokens(texts, "nltk-3.8.1")
+    texts.forEach((text, i) => assert.deepStrictEqual(wordTokenize(text, params), expected[i], JSON.stringify(text)))
+  })
+
   it("the 3.9 quote rule is available and differs where the study says (`'personal`)", () => {
     const text = "It's 'personal' to me."
     assert.deepStrictEqual(wordTokenize(text, params), nltkTokens([text], "nltk-3.8.1")[0])

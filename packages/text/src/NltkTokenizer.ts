@@ -1,0 +1,183 @@
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as Path from "@effect/platform/Path"
+import { Tokenizer, type TokenizerShape } from "@empo/core/Tokenizer"
+import * as Config from "effect/Config"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import { unzipSync } from "fflate"
+import { createHash } from "node:crypto"
+import { sentTokenize } from "./Punkt.ts"
+import { PunktParameters, PunktParametersFromJson, punktJsonFromTab, PunktTabLineError } from "./PunktParameters.ts"
+import type { QuoteRule } from "./TreebankWordTokenizer.ts"
+import { wordTokenize } from "./wordTokenize.ts"
+
+/** Where `nltk.download("punkt_tab")` fetches NLTK's Punkt models (a zip with one folder per language). */
+export const NLTK_PUNKT_TAB_URL = "https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/packages/tokenizers/punkt_tab.zip"
+
+/** File name of the English parameters inside a cache dir (the JSON shape of {@link PunktParametersJson}). */
+export const CACHED_PUNKT_FILE = "nltk/punkt_english.json"
+
+/** A Punkt parameters file that cannot be read or does not have the expected shape. */
+export class TokenizerDataError extends Schema.TaggedError<TokenizerDataError>()("TokenizerDataError", {
+  path: Schema.String,
+  reason: Schema.String
+}) {
+  get exitCode(): number {
+    return 2
+  }
+  override get message(): string {
+    return `Punkt parameters ${this.path}: ${this.reason}`
+  }
+}
+
+/** Downloading NLTK's Punkt data failed (network, HTTP status, or an archive without English parameters). */
+export class TokenizerDownloadError extends Schema.TaggedError<TokenizerDownloadError>()("TokenizerDownloadError", {
+  url: Schema.String,
+  reason: Schema.String
+}) {
+  get exitCode(): number {
+    return 1
+  }
+  override get message(): string {
+    return `could not download NLTK Punkt data from ${this.url}: ${this.reason}`
+  }
+}
+
+const sha256 = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
+
+/** The NLTK-exact tokenizer for already loaded parameters. */
+export const make = (
+  params: PunktParameters,
+  resource: TokenizerShape["resource"],
+  quoteRule: QuoteRule = "nltk-3.8.1"
+): TokenizerShape =>
+  Tokenizer.of({
+    wordTokenize: (text) => wordTokenize(text, params, quoteRule),
+    sentTokenize: (text) => sentTokenize(text, params),
+    resource
+  })
+
+const decodeParameters = Schema.decodeUnknown(Schema.parseJson(PunktParametersFromJson))
+
+/** Reads Punkt parameters in the JSON shape of `punkt_english.json`, with the file's sha256. */
+export const loadPunktFile = Effect.fn("NltkTokenizer.loadPunktFile")(function* (path: string) {
+  const fs = yield* FileSystem.FileSystem
+  const text = yield* fs
+    .readFileString(path)
+    .pipe(Effect.mapError((error) => new TokenizerDataError({ path, reason: error.message })))
+  const params = yield* decodeParameters(text).pipe(
+    Effect.mapError((error) => new TokenizerDataError({ path, reason: ParseResult.TreeFormatter.formatErrorSync(error) }))
+  )
+  return { params, sha256: sha256(text) }
+})
+
+const extractEnglish = (url: string, archive: Uint8Array) => {
+  const files = unzipSync(archive, { filter: (entry) => /(^|\/)english\/[^/]+$/.test(entry.name) })
+  const read = (name: string): string => {
+    const entry = Object.entries(files).find(([path]) => path.endsWith(`english/${name}`))
+    if (entry === undefined) throw new Error(`the archive has no english/${name}`)
+    return new TextDecoder("utf-8", { fatal: true }).decode(entry[1])
+  }
+  return Effect.try({
+    try: () =>
+      punktJsonFromTab({
+        abbrevTypes: read("abbrev_types.txt"),
+        collocations: read("collocations.tab"),
+        sentStarters: read("sent_starters.txt"),
+        orthoContext: read("ortho_context.tab")
+      }),
+    catch: (cause) =>
+      new TokenizerDownloadError({
+        url,
+        reason: cause instanceof PunktTabLineError || cause instanceof Error ? cause.message : String(cause)
+      })
+  })
+}
+
+/**
+ * Downloads NLTK's `punkt_tab` archive, converts its English parameters to the JSON shape and writes them
+ * to `destination` atomically (temp file + rename), so an interrupted download never leaves a partial file.
+ */
+export const downloadPunkt = Effect.fn("NltkTokenizer.downloadPunkt")(function* (url: string, destination: string) {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const client = (yield* HttpClient.HttpClient).pipe(HttpClient.filterStatusOk)
+  yield* Console.error(`Downloading NLTK's English Punkt parameters from ${url} …`)
+  const archive = yield* client.get(url).pipe(
+    Effect.flatMap((response) => response.arrayBuffer),
+    Effect.scoped,
+    Effect.mapError((error) => new TokenizerDownloadError({ url, reason: error.message }))
+  )
+  const json = yield* extractEnglish(url, new Uint8Array(archive))
+  const text = JSON.stringify(new PunktParameters(json).toJson())
+  const temp = `${destination}.${process.pid}.tmp`
+  yield* Effect.gen(function* () {
+    yield* fs.makeDirectory(path.dirname(destination), { recursive: true })
+    yield* fs.writeFileString(temp, text)
+    yield* fs.rename(temp, destination)
+  }).pipe(Effect.mapError((error) => new TokenizerDataError({ path: destination, reason: error.message })))
+  yield* Console.error(`Saved ${destination} (${archive.byteLength} bytes downloaded)`)
+})
+
+/** The tokenizer from a Punkt parameters file (e.g. `punkt_english.json`). */
+export const layerFromFile = (
+  path: string,
+  quoteRule: QuoteRule = "nltk-3.8.1"
+): Layer.Layer<Tokenizer, TokenizerDataError, FileSystem.FileSystem> =>
+  Layer.effect(
+    Tokenizer,
+    Effect.map(loadPunktFile(path), ({ params, sha256 }) =>
+      make(params, { name: "punkt_english.json", sha256 }, quoteRule))
+  )
+
+/** Where the parameters come from: an explicit file, else the cache dir, filled from `url` on first use. */
+export interface Options {
+  readonly file?: string | undefined
+  readonly cacheDir: string
+  readonly url?: string | undefined
+  readonly quoteRule?: QuoteRule | undefined
+}
+
+/** The tokenizer, downloading NLTK's English Punkt data into `cacheDir` the first time it is needed. */
+export const layer = (
+  options: Options
+): Layer.Layer<
+  Tokenizer,
+  TokenizerDataError | TokenizerDownloadError,
+  FileSystem.FileSystem | Path.Path | HttpClient.HttpClient
+> =>
+  Layer.unwrapEffect(
+    Effect.gen(function* () {
+      if (options.file !== undefined) return layerFromFile(options.file, options.quoteRule)
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* Path.Path
+      const cached = path.join(options.cacheDir, CACHED_PUNKT_FILE)
+      const present = yield* fs.exists(cached).pipe(Effect.orElseSucceed(() => false))
+      if (!present) yield* downloadPunkt(options.url ?? NLTK_PUNKT_TAB_URL, cached)
+      return layerFromFile(cached, options.quoteRule)
+    })
+  )
+
+/**
+ * {@link layer} configured from the environment: `EMPO_PUNKT` (a parameters file), `EMPO_CACHE`
+ * (default `~/.cache/empo`) and `EMPO_PUNKT_URL` (default {@link NLTK_PUNKT_TAB_URL}).
+ */
+export const layerConfig: Layer.Layer<
+  Tokenizer,
+  TokenizerDataError | TokenizerDownloadError,
+  FileSystem.FileSystem | Path.Path | HttpClient.HttpClient
+> = Layer.unwrapEffect(
+  Effect.gen(function* () {
+    const path = yield* Path.Path
+    const file = yield* Config.option(Config.nonEmptyString("EMPO_PUNKT"))
+    const url = yield* Config.option(Config.nonEmptyString("EMPO_PUNKT_URL"))
+    const home = yield* Config.string("HOME").pipe(Config.withDefault("."))
+    const cacheDir = yield* Config.string("EMPO_CACHE").pipe(Config.withDefault(path.join(home, ".cache", "empo")))
+    return layer({ file: Option.getOrUndefined(file), url: Option.getOrUndefined(url), cacheDir })
+  }).pipe(Effect.mapError((error) => new TokenizerDataError({ path: "EMPO_PUNKT/EMPO_CACHE", reason: String(error) })))
+)
