@@ -1,9 +1,10 @@
 import * as Command from "@effect/cli/Command"
+import { dataCommand } from "./commands/data.ts"
 
 // Every command group lives in its own file under ./commands and is listed here, once.
 export const empo = Command.make("empo").pipe(
   Command.withDescription("EmPO Workbench: emotion-grounded preference data, DPO/IPO/KTO training, empathy metrics, sweeps"),
-  Command.withSubcommands([])
+  Command.withSubcommands([dataCommand])
 )
 
 export const cli = Command.run(empo, { name: "empo", version: "0.1.0" })

@@ -1,0 +1,43 @@
+import { InputError } from "@empo/core"
+import * as Effect from "effect/Effect"
+import * as tar from "tar"
+
+/** A CSV member of the release tarball, decoded as UTF-8. */
+export interface TarMember {
+  /** `<tarball>!<member path>`, so reports name both. */
+  readonly name: string
+  readonly text: string
+}
+
+const SPLIT_FILES = new Set(["train.csv", "valid.csv", "test.csv"])
+
+/**
+ * Reads `train.csv`, `valid.csv` and `test.csv` from `empatheticdialogues.tar.gz` in memory (no
+ * extraction to disk), in that order of appearance in the archive.
+ */
+export const readTarballCsvs = (file: string): Effect.Effect<Array<TarMember>, InputError> =>
+  Effect.tryPromise({
+    try: async () => {
+      const members: Array<TarMember> = []
+      await tar.list({
+        file,
+        onReadEntry: (entry) => {
+          const base = entry.path.replace(/^.*\//, "")
+          if (entry.type !== "File" || !SPLIT_FILES.has(base)) {
+            entry.resume()
+            return
+          }
+          const chunks: Array<Buffer> = []
+          entry.on("data", (c: Buffer) => chunks.push(c))
+          entry.on("end", () => members.push({ name: `${file}!${entry.path}`, text: Buffer.concat(chunks).toString("utf8") }))
+        }
+      })
+      return members
+    },
+    catch: (cause) => new InputError({ reason: `cannot read the tarball: ${cause instanceof Error ? cause.message : String(cause)}`, file })
+  }).pipe(
+    Effect.filterOrFail(
+      (members) => members.length > 0,
+      () => new InputError({ reason: "the tarball holds none of train.csv, valid.csv, test.csv", file })
+    )
+  )
