@@ -1,0 +1,4 @@
+from empo_worker.server import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())

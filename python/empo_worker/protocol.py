@@ -1,0 +1,55 @@
+"""The NDJSON wire protocol: one request per stdin line, tagged messages on the real stdout.
+
+stdout carries protocol messages only: ``install()`` points ``sys.stdout`` at stderr so prints from
+TRL, transformers or tqdm can never corrupt the stream.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from typing import Any, Callable, TextIO
+
+PROTOCOL_VERSION = 1
+
+Emit = Callable[[dict[str, Any]], None]
+
+
+class InputFault(Exception):
+    """The request or its data is wrong (reported with kind ``input``, exit code 2 on the Node side)."""
+
+
+class Cancelled(Exception):
+    """The run was cancelled by a ``cancel`` request or SIGINT."""
+
+
+class ProtocolWriter:
+    """Serialises messages onto the protocol stream; thread-safe because the stdin reader also writes."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def send(self, message: dict[str, Any]) -> None:
+        line = json.dumps(message, ensure_ascii=False, allow_nan=False, default=_jsonable)
+        with self._lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def install() -> ProtocolWriter:
+    """Takes over stdout for the protocol and sends everything else to stderr."""
+    real_stdout = sys.stdout
+    sys.stdout = sys.stderr
+    try:
+        real_stdout.reconfigure(encoding="utf-8", newline="\n")  # type: ignore[attr-defined]
+    except AttributeError:
+        pass
+    return ProtocolWriter(real_stdout)
