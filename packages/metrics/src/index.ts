@@ -1,0 +1,6 @@
+export * from "./Comparison.ts"
+export * from "./MetricRegistry.ts"
+export * from "./MetricRunner.ts"
+export * from "./Predictions.ts"
+export * from "./Results.ts"
+export * from "./Statistics.ts"

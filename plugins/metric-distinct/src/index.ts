@@ -1,0 +1,53 @@
+import { defineMetric, type EvalItem, Metric, MetricResource, MetricScores, Tokenizer } from "@empo/core"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import { distinctRatio, itemDistinct, ngramEntropy, tallyNgrams } from "./distinct.ts"
+
+export * from "./distinct.ts"
+
+export const DistinctParams = Schema.Struct({
+  /** n-gram orders to report. */
+  orders: Schema.optionalWith(Schema.NonEmptyArray(Schema.Int.pipe(Schema.between(1, 8))), { default: () => [1, 2, 3] as const }),
+  /** Lowercase the tokens (the study's supplementary distinct-n does). */
+  lowercase: Schema.optionalWith(Schema.Boolean, { default: () => true })
+})
+export type DistinctParams = typeof DistinctParams.Type
+
+const version = "1.0.0"
+
+export const plugin = defineMetric({
+  manifest: {
+    id: "distinct",
+    kind: "metric",
+    version,
+    description: "Corpus distinct-n (unique n-grams / all n-grams, within responses) and n-gram entropy in bits, over NLTK tokens",
+    keys: ["distinct_1", "distinct_2", "distinct_3", "entropy_1", "entropy_2", "entropy_3"]
+  },
+  params: DistinctParams,
+  layer: (params: DistinctParams) =>
+    Layer.effect(
+      Metric,
+      Effect.gen(function* () {
+        const tokenizer = yield* Tokenizer
+        const resources = [new MetricResource(tokenizer.resource)]
+        const score = Effect.fn("distinct.score")(function* (items: ReadonlyArray<EvalItem>) {
+          // Tokenize the original text, then lowercase tokens: lowercasing first changes Punkt's sentence splits.
+          const corpus = items.map((item) => {
+            const tokens = tokenizer.wordTokenize(item.response)
+            return params.lowercase ? tokens.map((t) => t.toLowerCase()) : tokens
+          })
+          const perItem: Record<string, ReadonlyArray<number>> = {}
+          const aggregate: Record<string, number> = {}
+          for (const n of params.orders) {
+            const tally = tallyNgrams(corpus, n)
+            aggregate[`distinct_${n}`] = distinctRatio(tally)
+            aggregate[`entropy_${n}`] = ngramEntropy(tally)
+            perItem[`distinct_${n}`] = corpus.map((tokens) => itemDistinct(tokens, n))
+          }
+          return new MetricScores({ metric: "distinct", version, params, resources, perItem, aggregate })
+        })
+        return Metric.of({ id: "distinct", version, params, resources, score })
+      })
+    )
+})
