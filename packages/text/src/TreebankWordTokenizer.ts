@@ -5,9 +5,25 @@ import { D, pythonSplit, S, W } from "./internal/pythonRegex.ts"
 // Unicode `\w`; Python's non-MULTILINE `$` (end, or before a final "\n") is spelled `(?=\n?$)` where a match
 // could end there.
 
-type Rule = readonly [RegExp, string]
+// Each rule carries a cheap necessary condition (a substring it cannot match without), checked on the
+// current text before running the regex: most rules do not apply to most sentences, and skipping them
+// is what makes the cascade several times faster than NLTK.
+interface Rule {
+  readonly pattern: RegExp
+  readonly replacement: string
+  readonly applies: (text: string, lower: string) => boolean
+}
 
-const rule = (source: string, replacement: string, flags = ""): Rule => [new RegExp(source, `gu${flags}`), replacement]
+const always = () => true
+const containsAny = (...needles: ReadonlyArray<string>) => (text: string) => needles.some((n) => text.includes(n))
+const lowerContains = (needle: string) => (_: string, lower: string) => lower.includes(needle)
+
+const rule = (
+  source: string,
+  replacement: string,
+  applies: Rule["applies"] = always,
+  flags = ""
+): Rule => ({ pattern: new RegExp(source, `gu${flags}`), replacement, applies })
 
 /**
  * Which version of the starting-quote rule to apply. NLTK 3.8.1 (what the EmPO study pinned) separates a
@@ -17,53 +33,53 @@ const rule = (source: string, replacement: string, flags = ""): Rule => [new Reg
 export type QuoteRule = "nltk-3.8.1" | "nltk-3.9"
 
 const startingQuotes = (quoteRule: QuoteRule): ReadonlyArray<Rule> => [
-  rule("([«“‘„]|[`]+)", " $1 "),
-  rule('^"', "``"),
-  rule("(``)", " $1 "),
-  rule(String.raw`([ (\[{<])("|'{2})`, "$1 `` "),
+  rule("([«“‘„]|[`]+)", " $1 ", containsAny("«", "“", "‘", "„", "`")),
+  rule('^"', "``", (text) => text.startsWith('"')),
+  rule("(``)", " $1 ", containsAny("``")),
+  rule(String.raw`([ (\[{<])("|'{2})`, "$1 `` ", containsAny('"', "''")),
   quoteRule === "nltk-3.8.1"
-    ? rule(`(')(?!re|ve|ll|m|t|s|d|n)(${W})(?!${W})`, "$1 $2", "i")
-    : rule(`(?<!${W})(')(?!(?:re|ve|ll|m|t|s|d|n)(?!${W}))(?=${W})`, "$1 ", "i")
+    ? rule(`(')(?!re|ve|ll|m|t|s|d|n)(${W})(?!${W})`, "$1 $2", containsAny("'"), "i")
+    : rule(`(?<!${W})(')(?!(?:re|ve|ll|m|t|s|d|n)(?!${W}))(?=${W})`, "$1 ", containsAny("'"), "i")
 ]
 
 const PUNCTUATION: ReadonlyArray<Rule> = [
-  rule(String.raw`([^.])(\.)([\])}>"'»”’ ]*)${S}*$`, "$1 $2 $3 "),
-  rule(`([:,])([^${D}])`, " $1 $2"),
-  rule(String.raw`([:,])(?=\n?$)`, " $1 "),
-  rule(String.raw`\.{2,}`, " $& "),
-  rule("[;@#$%&]", " $& "),
-  rule(String.raw`[\u2012-\u2015]`, " $& "),
-  rule(String.raw`([^.])(\.)([\])}>"']*)${S}*$`, "$1 $2$3 "),
-  rule("[?!]", " $& "),
-  rule("([^'])' ", "$1 ' "),
-  rule("[*]", " $& ")
+  rule(String.raw`([^.])(\.)([\])}>"'»”’ ]*)${S}*$`, "$1 $2 $3 ", containsAny(".")),
+  rule(`([:,])([^${D}])`, " $1 $2", containsAny(":", ",")),
+  rule(String.raw`([:,])(?=\n?$)`, " $1 ", containsAny(":", ",")),
+  rule(String.raw`\.{2,}`, " $& ", containsAny("..")),
+  rule("[;@#$%&]", " $& ", containsAny(";", "@", "#", "$", "%", "&")),
+  rule(String.raw`[\u2012-\u2015]`, " $& ", containsAny("\u2012", "\u2013", "\u2014", "\u2015")),
+  rule(String.raw`([^.])(\.)([\])}>"']*)${S}*$`, "$1 $2$3 ", containsAny(".")),
+  rule("[?!]", " $& ", containsAny("?", "!")),
+  rule("([^'])' ", "$1 ' ", containsAny("' ")),
+  rule("[*]", " $& ", containsAny("*"))
 ]
 
-const PARENS_BRACKETS = rule(String.raw`[\][(){}<>]`, " $& ")
-const DOUBLE_DASHES = rule("--", " -- ")
+const PARENS_BRACKETS = rule(String.raw`[\][(){}<>]`, " $& ", containsAny("[", "]", "(", ")", "{", "}", "<", ">"))
+const DOUBLE_DASHES = rule("--", " -- ", containsAny("--"))
 
 const ENDING_QUOTES: ReadonlyArray<Rule> = [
-  rule("([»”’])", " $1 "),
-  rule("''", " '' "),
-  rule('"', " '' "),
+  rule("([»”’])", " $1 ", containsAny("»", "”", "’")),
+  rule("''", " '' ", containsAny("''")),
+  rule('"', " '' ", containsAny('"')),
   rule(`${S}+`, " "),
-  rule("([^' ])('[sS]|'[mM]|'[dD]|') ", "$1 $2 "),
-  rule("([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ", "$1 $2 ")
+  rule("([^' ])('[sS]|'[mM]|'[dD]|') ", "$1 $2 ", containsAny("'")),
+  rule("([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ", "$1 $2 ", containsAny("'"))
 ]
 
 const before = `(?<!${W})`
 const after = `(?!${W})`
 const CONTRACTIONS: ReadonlyArray<Rule> = [
-  rule(`${before}(can)(not)${after}`, " $1 $2 ", "i"),
-  rule(`${before}(d)('ye)${after}`, " $1 $2 ", "i"),
-  rule(`${before}(gim)(me)${after}`, " $1 $2 ", "i"),
-  rule(`${before}(gon)(na)${after}`, " $1 $2 ", "i"),
-  rule(`${before}(got)(ta)${after}`, " $1 $2 ", "i"),
-  rule(`${before}(lem)(me)${after}`, " $1 $2 ", "i"),
-  rule(`${before}(more)('n)${after}`, " $1 $2 ", "i"),
-  rule(`${before}(wan)(na)(?=${S})`, " $1 $2 ", "i"),
-  rule(` ('t)(is)${after}`, " $1 $2 ", "i"),
-  rule(` ('t)(was)${after}`, " $1 $2 ", "i")
+  rule(`${before}(can)(not)${after}`, " $1 $2 ", lowerContains("cannot"), "i"),
+  rule(`${before}(d)('ye)${after}`, " $1 $2 ", lowerContains("d'ye"), "i"),
+  rule(`${before}(gim)(me)${after}`, " $1 $2 ", lowerContains("gimme"), "i"),
+  rule(`${before}(gon)(na)${after}`, " $1 $2 ", lowerContains("gonna"), "i"),
+  rule(`${before}(got)(ta)${after}`, " $1 $2 ", lowerContains("gotta"), "i"),
+  rule(`${before}(lem)(me)${after}`, " $1 $2 ", lowerContains("lemme"), "i"),
+  rule(`${before}(more)('n)${after}`, " $1 $2 ", lowerContains("more'n"), "i"),
+  rule(`${before}(wan)(na)(?=${S})`, " $1 $2 ", lowerContains("wanna"), "i"),
+  rule(` ('t)(is)${after}`, " $1 $2 ", lowerContains(" 'tis"), "i"),
+  rule(` ('t)(was)${after}`, " $1 $2 ", lowerContains(" 'twas"), "i")
 ]
 
 const cascade = (quoteRule: QuoteRule): ReadonlyArray<Rule> => [
@@ -81,10 +97,19 @@ const CASCADES: Record<QuoteRule, ReadonlyArray<Rule>> = {
 /** NLTK's `NLTKWordTokenizer().tokenize(sentence)` for one sentence (no sentence splitting). */
 export const treebankWordTokenize = (sentence: string, quoteRule: QuoteRule = "nltk-3.8.1"): Array<string> => {
   let text = sentence
-  for (const [pattern, replacement] of CASCADES[quoteRule]) text = text.replace(pattern, replacement)
+  for (const { applies, pattern, replacement } of CASCADES[quoteRule]) {
+    if (applies(text, "")) text = text.replace(pattern, replacement)
+  }
   text = ` ${text} `
-  for (const [pattern, replacement] of ENDING_QUOTES) text = text.replace(pattern, replacement)
-  for (const [pattern, replacement] of CONTRACTIONS) text = text.replace(pattern, replacement)
+  for (const { applies, pattern, replacement } of ENDING_QUOTES) {
+    if (applies(text, "")) text = text.replace(pattern, replacement)
+  }
+  // One lower-cased copy gates all case-insensitive contraction rules: they only insert spaces, which never
+  // creates another rule's needle, so checking the copy taken before them is safe.
+  const lower = text.toLowerCase()
+  for (const { applies, pattern, replacement } of CONTRACTIONS) {
+    if (applies(text, lower)) text = text.replace(pattern, replacement)
+  }
   return pythonSplit(text)
 }
 
