@@ -1,0 +1,269 @@
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import { type MetricPoint, type RunId, RunStore, type StageId, type StageRecord, type StoreError } from "@empo/store"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import { createHash } from "node:crypto"
+import type { ExperimentPlan, PlannedStage, StageKind } from "./Plan.ts"
+import { type StageContext, StageExecutors, StageFailure } from "./StageExecutors.ts"
+
+/** What the runner reports while it works; the CLI renders it on stderr. */
+export type RunnerEvent =
+  | { readonly _tag: "Planned"; readonly runs: number; readonly toRun: number; readonly cached: number; readonly failedBefore: number }
+  | { readonly _tag: "StageStarted"; readonly stage: PlannedStage; readonly runs: ReadonlyArray<string> }
+  | { readonly _tag: "StageProgress"; readonly stage: PlannedStage; readonly message: string }
+  | { readonly _tag: "StageFinished"; readonly stage: PlannedStage; readonly outcome: "completed" | "failed" | "interrupted"; readonly millis: number; readonly error?: string }
+  | { readonly _tag: "RunFinished"; readonly runId: RunId; readonly label: string; readonly status: "completed" | "failed" }
+
+export interface RunnerOptions {
+  /** Stage outputs go to `<workDir>/<stage id>/`. */
+  readonly workDir: string
+  readonly concurrency: number
+  readonly retryFailed: boolean
+  readonly host: string
+  readonly pid: number
+  readonly onEvent?: (event: RunnerEvent) => Effect.Effect<void>
+}
+
+/** How each stage of a plan stands before running: what the dry run prints. */
+export interface StagePlanStatus {
+  readonly stage: PlannedStage
+  readonly action: "run" | "cached" | "failed-skip" | "retry" | "restart"
+  readonly attempts: number
+}
+
+/** What a sweep ended with. */
+export interface SweepSummary {
+  readonly runs: ReadonlyArray<{ readonly id: RunId; readonly label: string; readonly status: "completed" | "failed" | "interrupted" }>
+  readonly executed: number
+  readonly cached: number
+  readonly failed: number
+}
+
+/** Another runner process still owns a stage of this experiment. Exit code 2. */
+export class RunnerBusyError extends Schema.TaggedError<RunnerBusyError>()("RunnerBusyError", {
+  experiment: Schema.String,
+  pid: Schema.Number
+}) {
+  get exitCode(): number {
+    return 2
+  }
+  override get message(): string {
+    return `experiment ${this.experiment} is being run by process ${this.pid}; wait for it or stop it first`
+  }
+}
+
+const artifactKind: Record<StageKind, string> = {
+  dataset: "dataset", "tiny-model": "model", items: "items", train: "model", generate: "predictions", evaluate: "metrics"
+}
+
+const tail = (text: string, lines = 40) => text.split("\n").slice(-lines).join("\n")
+
+const stageAction = (record: StageRecord | undefined, retryFailed: boolean): StagePlanStatus["action"] => {
+  if (record === undefined) return "run"
+  switch (record.status) {
+    case "completed": return "cached"
+    case "failed": return retryFailed ? "retry" : "failed-skip"
+    case "interrupted":
+    case "running": return "restart"
+    case "pending": return "run"
+  }
+}
+
+/**
+ * Executes an experiment plan: a DAG of content-addressed stages under a concurrency limit. Completed
+ * stages are never run again; a stage's files appear under their final name only once it completed.
+ */
+export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
+  readonly register: (plan: ExperimentPlan, options: Pick<RunnerOptions, "workDir">) => Effect.Effect<void, StoreError>
+  readonly status: (plan: ExperimentPlan, retryFailed: boolean) => Effect.Effect<ReadonlyArray<StagePlanStatus>, StoreError>
+  readonly run: (plan: ExperimentPlan, options: RunnerOptions) => Effect.Effect<SweepSummary, StoreError | RunnerBusyError>
+}>() {
+  static readonly layer: Layer.Layer<Runner, never, RunStore | StageExecutors | FileSystem.FileSystem | Path.Path> = Layer.effect(
+    Runner,
+    Effect.gen(function* () {
+      const store = yield* RunStore
+      const executors = yield* StageExecutors
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* Path.Path
+
+      const outputDirOf = (workDir: string, id: StageId) => path.join(workDir, id)
+
+      const register = Effect.fn("Runner.register")(function* (plan: ExperimentPlan, options: Pick<RunnerOptions, "workDir">) {
+        yield* store.upsertExperiment({ name: plan.name, description: plan.description, specFile: plan.file, spec: plan.specJson })
+        for (const stage of plan.stages.values()) {
+          yield* store.registerStage({ id: stage.id, kind: stage.kind, inputs: { inputs: stage.inputs, deps: stage.deps }, outputDir: outputDirOf(options.workDir, stage.id) })
+        }
+        for (const run of plan.runs) {
+          yield* store.registerRun({ id: run.id, experiment: plan.name, label: run.label, seed: run.seed, position: run.position, config: run.configJson, params: run.params, stages: run.stages })
+        }
+      })
+
+      const status = Effect.fn("Runner.status")(function* (plan: ExperimentPlan, retryFailed: boolean) {
+        return yield* Effect.forEach([...plan.stages.values()], (stage) =>
+          store.getStage(stage.id).pipe(Effect.map((record) => ({
+            stage,
+            action: stageAction(Option.getOrUndefined(record), retryFailed),
+            attempts: Option.match(record, { onNone: () => 0, onSome: (r) => r.attempts })
+          }))))
+      })
+
+      const sha256File = (file: string) =>
+        fs.stream(file).pipe(
+          Stream.runFold(createHash("sha256"), (hash, chunk) => hash.update(chunk)),
+          Effect.map((hash) => hash.digest("hex"))
+        )
+
+      const listFiles = (dir: string): Effect.Effect<Array<string>, unknown> =>
+        fs.readDirectory(dir, { recursive: true }).pipe(
+          Effect.flatMap((entries) => Effect.filter(entries.sort(), (entry) => fs.stat(path.join(dir, entry)).pipe(Effect.map((s) => s.type === "File")))))
+
+      const run = Effect.fn("Runner.run")(function* (plan: ExperimentPlan, options: RunnerOptions) {
+        const emit = options.onEvent ?? (() => Effect.void)
+        yield* fs.makeDirectory(options.workDir, { recursive: true }).pipe(Effect.orDie)
+        yield* register(plan, options)
+        const before = yield* store.stagesOf(plan.name)
+        const foreign = before.find((s) => s.status === "running" && s.host === options.host && s.pid !== null && s.pid !== options.pid && isAlive(s.pid))
+        if (foreign !== undefined) return yield* new RunnerBusyError({ experiment: plan.name, pid: foreign.pid! })
+        yield* store.recoverInterrupted(plan.name)
+        const statuses = yield* status(plan, options.retryFailed)
+        const actionOf = new Map(statuses.map((s) => [s.stage.id, s.action]))
+        yield* emit({
+          _tag: "Planned", runs: plan.runs.length,
+          toRun: statuses.filter((s) => s.action === "run" || s.action === "retry" || s.action === "restart").length,
+          cached: statuses.filter((s) => s.action === "cached").length,
+          failedBefore: statuses.filter((s) => s.action === "failed-skip").length
+        })
+
+        const runsOfStage = new Map<StageId, Array<string>>()
+        for (const r of plan.runs) for (const s of r.stages) runsOfStage.set(s.stageId, [...(runsOfStage.get(s.stageId) ?? []), r.label])
+
+        // Metric points from every stage go through one queue and reach SQLite in batches.
+        const points = yield* Queue.unbounded<MetricPoint>()
+        const writer = yield* Stream.fromQueue(points).pipe(
+          Stream.groupedWithin(2000, Duration.millis(200)),
+          Stream.runForEach((chunk) => store.appendMetricPoints([...chunk])),
+          Effect.fork
+        )
+
+        const permits = yield* Effect.makeSemaphore(Math.max(1, options.concurrency))
+        type Outcome = "completed" | "failed" | "blocked"
+        const outcomes = new Map<StageId, Deferred.Deferred<Outcome>>()
+        for (const id of plan.stages.keys()) outcomes.set(id, yield* Deferred.make<Outcome>())
+        let executed = 0
+        let cached = 0
+        let failed = 0
+
+        const execute = (stage: PlannedStage) => Effect.gen(function* () {
+          const finalDir = outputDirOf(options.workDir, stage.id)
+          const tempDir = `${finalDir}.partial`
+          const inputs = Object.fromEntries(Object.entries(stage.deps).map(([role, id]) => [role, outputDirOf(options.workDir, id)]))
+          yield* fs.remove(tempDir, { recursive: true, force: true }).pipe(Effect.orDie)
+          yield* fs.makeDirectory(tempDir, { recursive: true }).pipe(Effect.orDie)
+          yield* store.stageStarted(stage.id, { host: options.host, pid: options.pid })
+          yield* emit({ _tag: "StageStarted", stage, runs: runsOfStage.get(stage.id) ?? [] })
+          const started = yield* Clock.currentTimeMillis
+          const context: StageContext = {
+            stage, outputDir: tempDir, inputs,
+            metric: (key, step, value) => Clock.currentTimeMillis.pipe(Effect.flatMap((time) => points.offer({ stageId: stage.id, key, step, value, time })), Effect.asVoid),
+            progress: (message) => emit({ _tag: "StageProgress", stage, message })
+          }
+          const timeout = plan.stageTimeoutSeconds
+          const work = executors[stage.kind](context).pipe(
+            timeout === undefined ? (e) => e : Effect.timeoutFail({
+              duration: Duration.seconds(timeout),
+              onTimeout: () => new StageFailure({ reason: `timed out after ${timeout} s` })
+            })
+          )
+          const exit = yield* Effect.exit(Effect.interruptible(work)).pipe(
+            Effect.onInterrupt(() =>
+              Effect.gen(function* () {
+                yield* store.stageFailed(stage.id, { error: "interrupted (SIGINT)", stderrTail: null, status: "interrupted" }).pipe(Effect.ignore)
+                yield* fs.remove(tempDir, { recursive: true, force: true }).pipe(Effect.ignore)
+                yield* emit({ _tag: "StageFinished", stage, outcome: "interrupted", millis: 0 })
+              }))
+          )
+          const millis = (yield* Clock.currentTimeMillis) - started
+          if (Exit.isSuccess(exit)) {
+            yield* fs.remove(finalDir, { recursive: true, force: true }).pipe(Effect.orDie)
+            yield* fs.rename(tempDir, finalDir).pipe(Effect.orDie)
+            const files = yield* listFiles(finalDir).pipe(Effect.orDie)
+            const consumed: Array<number> = []
+            for (const dep of Object.values(stage.deps)) consumed.push(...(yield* store.artifactsOf(dep)).map((a) => a.id))
+            for (const file of files) {
+              const full = path.join(finalDir, file)
+              const size = yield* fs.stat(full).pipe(Effect.map((s) => Number(s.size)), Effect.orDie)
+              const sha256 = yield* sha256File(full).pipe(Effect.orDie)
+              yield* store.recordArtifact({ stageId: stage.id, name: file, kind: artifactKind[stage.kind], path: full, sha256, size })
+            }
+            yield* store.recordLineage(stage.id, consumed)
+            yield* store.setSummaryMetrics(stage.id, exit.value.summary ?? {})
+            yield* store.stageCompleted(stage.id)
+            yield* emit({ _tag: "StageFinished", stage, outcome: "completed", millis })
+            executed++
+            return "completed" as const
+          }
+          const failure = Cause.failureOption(exit.cause)
+          const error = Option.isSome(failure) ? failure.value.reason : `executor crashed: ${Cause.pretty(exit.cause).split("\n")[0]}`
+          const stderrTail = Option.isSome(failure) && failure.value.stderrTail !== undefined ? tail(failure.value.stderrTail) : null
+          yield* store.stageFailed(stage.id, { error, stderrTail })
+          yield* fs.remove(tempDir, { recursive: true, force: true }).pipe(Effect.ignore)
+          yield* emit({ _tag: "StageFinished", stage, outcome: "failed", millis, error })
+          failed++
+          return "failed" as const
+        })
+
+        const schedule = (stage: PlannedStage): Effect.Effect<void, StoreError> => Effect.gen(function* () {
+          const depOutcomes = yield* Effect.forEach(Object.values(stage.deps), (id) => Deferred.await(outcomes.get(id)!))
+          const action = actionOf.get(stage.id)!
+          let outcome: Outcome
+          if (depOutcomes.some((o) => o !== "completed")) outcome = "blocked"
+          else if (action === "cached") {
+            cached++
+            outcome = "completed"
+          } else if (action === "failed-skip") outcome = "failed"
+          else outcome = yield* permits.withPermits(1)(execute(stage))
+          yield* Deferred.succeed(outcomes.get(stage.id)!, outcome)
+        })
+
+        yield* Effect.forEach([...plan.stages.values()], schedule, { concurrency: "unbounded", discard: true })
+        yield* Queue.shutdown(points)
+        yield* writer.await
+        // groupedWithin ends when the queue shuts down; flush anything still buffered.
+        const leftover = yield* Queue.takeAll(points).pipe(Effect.orElseSucceed(() => [] as Array<MetricPoint>))
+        yield* store.appendMetricPoints([...leftover])
+
+        const runs: Array<SweepSummary["runs"][number]> = []
+        for (const r of plan.runs) {
+          const results = yield* Effect.forEach(r.stages, (s) => Deferred.await(outcomes.get(s.stageId)!))
+          const status = results.every((o) => o === "completed") ? "completed" as const : "failed" as const
+          yield* store.setRunStatus(r.id, status)
+          yield* emit({ _tag: "RunFinished", runId: r.id, label: r.label, status })
+          runs.push({ id: r.id, label: r.label, status })
+        }
+        return { runs, executed, cached, failed } satisfies SweepSummary
+      }, (effect, plan) => effect.pipe(Effect.onInterrupt(() => Effect.forEach(plan.runs, (r) => store.setRunStatus(r.id, "interrupted").pipe(Effect.ignore), { discard: true }))))
+
+      return Runner.of({ register, status, run })
+    })
+  )
+}
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}

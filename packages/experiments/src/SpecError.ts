@@ -1,0 +1,25 @@
+import * as Schema from "effect/Schema"
+
+/** One problem in an experiment file, located in the YAML source. */
+export class SpecIssue extends Schema.Class<SpecIssue>("SpecIssue")({
+  line: Schema.Int,
+  column: Schema.Int,
+  /** Dotted field path (`stages.preference.params.beta`), empty for syntax errors. */
+  field: Schema.String,
+  message: Schema.String
+}) {}
+
+/** An experiment file that cannot be used: bad YAML, wrong types, unknown plugins, bad sweep axes. Exit code 2. */
+export class SpecError extends Schema.TaggedError<SpecError>()("SpecError", {
+  file: Schema.String,
+  issues: Schema.NonEmptyArray(SpecIssue)
+}) {
+  get exitCode(): number {
+    return 2
+  }
+  override get message(): string {
+    return this.issues
+      .map((i) => `${this.file}:${i.line}:${i.column}: ${i.field === "" ? "" : `\`${i.field}\`: `}${i.message}`)
+      .join("\n")
+  }
+}

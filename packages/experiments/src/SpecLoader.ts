@@ -1,0 +1,247 @@
+import { resolveOptimizerParams } from "@empo/core/Optimizer"
+import type { StageId } from "@empo/store"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as YAML from "yaml"
+import { ExperimentSpec, RunConfig } from "./ExperimentSpec.ts"
+import { setPath } from "./internal/canonical.ts"
+import { type ExperimentPlan, flattenParams, type PlannedRun, type PlannedStage, planStages, type ResolvedMetric, type ResolvedTrainStage, runId, runLabel } from "./Plan.ts"
+import { Plugins } from "./Plugins.ts"
+import { SpecError, SpecIssue } from "./SpecError.ts"
+import { type Assignment, expandSweep, isExcluded } from "./Sweep.ts"
+
+type PathKey = string | number
+
+/** Finds the YAML node of a field path (or its deepest existing ancestor) and returns its 1-based line and column. */
+const locate = (doc: YAML.Document.Parsed, lines: YAML.LineCounter, path: ReadonlyArray<PathKey>): { line: number; column: number } => {
+  let node: unknown = doc.contents
+  let offset = (doc.contents as YAML.Node | null)?.range?.[0] ?? 0
+  for (const key of path) {
+    if (YAML.isMap(node)) {
+      const pair = node.items.find((p) => (YAML.isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(key))
+      if (pair === undefined) break
+      const keyNode = pair.key as YAML.Node | null
+      const valueNode = pair.value as YAML.Node | null
+      offset = valueNode?.range?.[0] ?? keyNode?.range?.[0] ?? offset
+      node = valueNode
+    } else if (YAML.isSeq(node) && typeof key === "number" && node.items[key] !== undefined) {
+      const item = node.items[key] as YAML.Node
+      offset = item.range?.[0] ?? offset
+      node = item
+    } else {
+      break
+    }
+  }
+  const pos = lines.linePos(offset)
+  return { line: pos.line, column: pos.col }
+}
+
+const issuesFromParseError = (
+  error: ParseResult.ParseError,
+  at: (path: ReadonlyArray<PathKey>) => { line: number; column: number },
+  prefix: ReadonlyArray<PathKey> = []
+): Array<SpecIssue> =>
+  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
+    const path = [...prefix, ...issue.path.map((k) => (typeof k === "symbol" ? String(k) : k))]
+    const message = issue._tag === "Unexpected" ? "unknown field (check the spelling; see experiment.schema.json)" : issue.message
+    return new SpecIssue({ ...at(path), field: path.join("."), message })
+  })
+
+const interpolation = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g
+
+/** Expands `${VAR}` and `${VAR:-default}` from the environment (through `Config`, so tests can set it). */
+const interpolate = (text: string): Effect.Effect<{ readonly value: string; readonly missing: ReadonlyArray<string> }> =>
+  Effect.gen(function* () {
+    const missing: Array<string> = []
+    let value = text
+    for (const match of [...text.matchAll(interpolation)]) {
+      const [whole, name, fallback] = match
+      const found = yield* Config.option(Config.string(name!)).pipe(Effect.orElseSucceed(() => Option.none<string>()))
+      const replacement = Option.isSome(found) && found.value !== "" ? found.value : fallback
+      if (replacement === undefined) missing.push(name!)
+      value = value.replace(whole, replacement ?? "")
+    }
+    return { value, missing }
+  })
+
+const metricIdOf = (ref: string | { readonly id: string }) => (typeof ref === "string" ? ref : ref.id)
+
+/**
+ * Reads an experiment file and turns it into a plan: YAML → `ExperimentSpec` (phase 1) → sweep expansion →
+ * each run's `RunConfig` → plugin params decoded by each plugin's own Schema (phase 2) → content-addressed stages.
+ * Every problem is reported with `file:line:col` and the field path.
+ */
+export const loadExperiment = Effect.fn("loadExperiment")(function* (file: string) {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const plugins = yield* Plugins
+  const fail = (issues: ReadonlyArray<SpecIssue>) => Effect.fail(new SpecError({ file, issues: issues as [SpecIssue, ...Array<SpecIssue>] }))
+
+  const text = yield* fs.readFileString(file).pipe(
+    Effect.mapError((e) => new SpecError({ file, issues: [new SpecIssue({ line: 1, column: 1, field: "", message: `cannot read the file: ${e.message}` })] }))
+  )
+  const lines = new YAML.LineCounter()
+  const doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
+  if (doc.errors.length > 0) {
+    return yield* fail(doc.errors.map((e) => {
+      const pos = lines.linePos(e.pos[0])
+      return new SpecIssue({ line: pos.line, column: pos.col, field: "", message: `YAML syntax: ${e.message.split("\n")[0]}` })
+    }))
+  }
+  const at = (p: ReadonlyArray<PathKey>) => locate(doc, lines, p)
+  const raw: unknown = doc.toJS()
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    return yield* fail([new SpecIssue({ line: 1, column: 1, field: "", message: "expected a mapping with name, data, model and stages" })])
+  }
+  const spec = yield* Schema.decodeUnknown(ExperimentSpec)(raw, { onExcessProperty: "error", errors: "all" }).pipe(
+    Effect.catchTag("ParseError", (e) => fail(issuesFromParseError(e, at)))
+  )
+
+  const expanded = expandSweep(spec.sweep)
+  if ("problems" in expanded) {
+    return yield* fail(expanded.problems.map((p) => new SpecIssue({ ...at(p.axis), field: p.axis.join("."), message: p.message })))
+  }
+
+  const source = yield* interpolate(spec.data.source)
+  if (source.missing.length > 0) {
+    return yield* fail([new SpecIssue({ ...at(["data", "source"]), field: "data.source", message: `environment variable ${source.missing.join(", ")} is not set and has no :-default` })])
+  }
+  const dataSource = path.resolve(path.dirname(path.resolve(file)), source.value)
+
+  const { sweep: _sweep, seeds: _seeds, description: _description, ...base } = Schema.encodeSync(ExperimentSpec)(spec)
+  const optimizerIds = plugins.optimizers.map((p) => p.manifest.id).sort()
+  const metricIds = plugins.metrics.map((p) => p.manifest.id).sort()
+  const trainCache = new Map<string, ResolvedTrainStage | SpecIssue>()
+  const metricCache = new Map<string, ResolvedMetric | SpecIssue>()
+
+  // Where a problem of a swept field is reported: the axis's value in `sweep`, else the base field.
+  const locateInRun = (assignment: Assignment, index: ReadonlyArray<number>, field: ReadonlyArray<PathKey>) => {
+    const dotted = field.join(".")
+    const axis = assignment.findIndex(([p]) => dotted === p || dotted.startsWith(`${p}.`) || p.startsWith(`${dotted}.`))
+    if (axis < 0) return at(field)
+    const axisPath = assignment[axis]![0]
+    for (const block of ["grid", "zip"] as const) {
+      if (spec.sweep?.[block][axisPath] !== undefined) return at(["sweep", block, axisPath, index[axis] ?? 0])
+    }
+    return at(["sweep", "random", "params", axisPath])
+  }
+
+  const resolveTrain = (stageName: "sft" | "preference", config: RunConfig, where: (f: ReadonlyArray<PathKey>) => { line: number; column: number }) =>
+    Effect.gen(function* () {
+      const stageSpec = config.stages[stageName]
+      if (stageSpec === undefined) return undefined
+      const key = JSON.stringify([stageSpec.optimizer, stageSpec.preset ?? null, stageSpec.params])
+      const cached = trainCache.get(key)
+      if (cached !== undefined) return cached
+      const field = ["stages", stageName]
+      const plugin = plugins.optimizers.find((p) => p.manifest.id === stageSpec.optimizer)
+      const result: ResolvedTrainStage | SpecIssue = plugin === undefined
+        ? new SpecIssue({ ...where([...field, "optimizer"]), field: [...field, "optimizer"].join("."), message: `unknown optimizer \`${stageSpec.optimizer}\`; known optimizers: ${optimizerIds.join(", ") || "(none installed)"}` })
+        : yield* resolveOptimizerParams(plugin, { preset: stageSpec.preset, overrides: stageSpec.params }).pipe(
+          Effect.flatMap((params) => Schema.encode(plugin.params)(params).pipe(Effect.orDie)),
+          Effect.map((params): ResolvedTrainStage | SpecIssue => ({
+            optimizer: plugin.manifest.id, preset: stageSpec.preset ?? null, trainStage: plugin.manifest.stage, dataFormat: plugin.manifest.dataFormat, params
+          })),
+          Effect.catchTag("InputError", (e) => {
+            const sub = e.field === "preset" ? "preset" : "params"
+            return Effect.succeed(new SpecIssue({ ...where([...field, sub]), field: [...field, sub].join("."), message: e.reason }))
+          }),
+          Effect.provideService(FileSystem.FileSystem, fs),
+          Effect.provideService(Path.Path, path)
+        )
+      trainCache.set(key, result)
+      return result
+    })
+
+  const resolveMetric = (ref: string | { readonly id: string; readonly params: Readonly<Record<string, unknown>> }, i: number, where: (f: ReadonlyArray<PathKey>) => { line: number; column: number }) =>
+    Effect.gen(function* () {
+      const id = metricIdOf(ref)
+      const params = typeof ref === "string" ? {} : ref.params
+      const key = JSON.stringify([id, params])
+      const cached = metricCache.get(key)
+      if (cached !== undefined) return cached
+      const field = ["stages", "evaluate", "metrics", i]
+      const plugin = plugins.metrics.find((p) => p.manifest.id === id)
+      const result: ResolvedMetric | SpecIssue = plugin === undefined
+        ? new SpecIssue({ ...where(field), field: field.join("."), message: `unknown metric \`${id}\`; known metrics: ${metricIds.join(", ") || "(none installed)"}` })
+        : yield* Schema.decodeUnknown(plugin.params)(params, { onExcessProperty: "error" }).pipe(
+          Effect.flatMap((decoded) => Schema.encode(plugin.params)(decoded)),
+          Effect.map((encoded): ResolvedMetric | SpecIssue => ({ id, params: encoded })),
+          Effect.catchTag("ParseError", (e) => Effect.succeed(issuesFromParseError(e, where, typeof ref === "string" ? field : [...field, "params"])[0]!))
+        )
+      metricCache.set(key, result)
+      return result
+    })
+
+  const issues: Array<SpecIssue> = []
+  const runs: Array<PlannedRun> = []
+  const stages = new Map<StageId, PlannedStage>()
+  const seenRuns = new Set<string>()
+  const indexOf = (assignment: Assignment) => assignment.map(([p, v]) => {
+    const list = spec.sweep?.grid[p] ?? spec.sweep?.zip[p]
+    return list === undefined ? 0 : list.findIndex((x) => JSON.stringify(x) === JSON.stringify(v))
+  })
+
+  for (const assignment of expanded.assignments) {
+    const swept = assignment.reduce<unknown>((acc, [p, v]) => setPath(acc, p.split("."), v), base)
+    const where = (f: ReadonlyArray<PathKey>) => locateInRun(assignment, indexOf(assignment), f)
+    for (const seed of spec.seeds) {
+      const candidate = { ...(swept as object), seed }
+      if (spec.sweep !== undefined && isExcluded(candidate, spec.sweep.exclude)) continue
+      const decoded = yield* Schema.decodeUnknown(RunConfig)(candidate, { onExcessProperty: "error", errors: "all" }).pipe(
+        Effect.map(Option.some),
+        Effect.catchTag("ParseError", (e) => {
+          issues.push(...issuesFromParseError(e, where))
+          return Effect.succeed(Option.none<RunConfig>())
+        })
+      )
+      if (Option.isNone(decoded)) continue
+      const config = decoded.value
+      const sft = yield* resolveTrain("sft", config, where)
+      const preference = yield* resolveTrain("preference", config, where)
+      const metrics = yield* Effect.forEach(config.stages.evaluate?.metrics ?? [], (ref, i) => resolveMetric(ref, i, where))
+      const problems = [sft, preference, ...metrics].filter((x): x is SpecIssue => x instanceof SpecIssue)
+      if (problems.length > 0) {
+        issues.push(...problems)
+        continue
+      }
+      if (config.stages.evaluate !== undefined && config.stages.generate === undefined) {
+        issues.push(new SpecIssue({ ...at(["stages", "evaluate"]), field: "stages.evaluate", message: "evaluate needs a generate stage to score" }))
+        continue
+      }
+      const configJson = Schema.encodeSync(RunConfig)(config)
+      const id = runId(configJson)
+      if (seenRuns.has(id)) continue
+      seenRuns.add(id)
+      const planned = planStages({
+        config, configJson, assignment, dataSource,
+        sft: sft as ResolvedTrainStage | undefined,
+        preference: preference as ResolvedTrainStage | undefined,
+        metrics: metrics as Array<ResolvedMetric>
+      })
+      for (const { stage } of planned.stages) stages.set(stage.id, stage)
+      const { name: _name, ...paramSource } = configJson
+      runs.push({
+        id, label: runLabel(assignment, seed), seed, position: runs.length, configJson,
+        params: flattenParams(paramSource),
+        stages: planned.stages.map(({ name, stage }) => ({ name, stageId: stage.id }))
+      })
+    }
+  }
+  if (issues.length > 0) {
+    const unique = [...new Map(issues.map((i) => [`${i.line}:${i.column}:${i.field}:${i.message}`, i])).values()]
+    return yield* fail(unique)
+  }
+  if (runs.length === 0) {
+    return yield* fail([new SpecIssue({ ...at(["sweep", "exclude"]), field: "sweep.exclude", message: "every run of the sweep is excluded" })])
+  }
+  return {
+    name: spec.name, description: spec.description, file: path.resolve(file), specJson: Schema.encodeSync(ExperimentSpec)(spec),
+    stageTimeoutSeconds: spec.executor.stageTimeoutSeconds, runs, stages
+  } satisfies ExperimentPlan
+})

@@ -1,0 +1,6 @@
+export * from "./ExperimentSpec.ts"
+export * from "./Plan.ts"
+export * from "./Plugins.ts"
+export * from "./SpecError.ts"
+export * from "./SpecLoader.ts"
+export * from "./Sweep.ts"
