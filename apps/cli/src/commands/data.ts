@@ -1,8 +1,13 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import { DatasetSources, inspectDataset, type InspectReport } from "@empo/data"
+import { InputError } from "@empo/core"
+import { DatasetSources, inspectDataset, type InspectReport, ItemsOptions, SYSTEM_PROMPT_NAMES, writeGenerationItems } from "@empo/data"
+import { BuildOptions, buildDataset, type DatasetManifest, Grounders } from "@empo/grounding"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
 
 const source = Options.text("source").pipe(Options.withDescription("ED file, directory, or empatheticdialogues.tar.gz"))
 const format = Options.choice("format", ["auto", "ed-raw", "ed-pairs", "hf"]).pipe(
@@ -30,8 +35,79 @@ const inspect = Command.make("inspect", { source, format, strict, json }, (flags
   })).pipe(Command.withDescription("Count dialogues, utterances, generation items and emotions per split; list malformed rows"))
 
 
+const split = Options.text("split").pipe(Options.withDescription("train, valid, test or all (ed-pairs: the original ED split, column old_split)"))
+const systemPrompt = Options.text("system-prompt").pipe(
+  Options.optional,
+  Options.withDescription(`a system message prepended to every prompt: one of the study's prompts by name (${SYSTEM_PROMPT_NAMES.join(", ")}; see empo-method §4.2) or literal text`)
+)
+const out = Options.text("out").pipe(Options.withDescription("output JSONL file; <out>.manifest.json is written beside it"))
+
+const optional = <A>(key: string, value: Option.Option<A>): Record<string, A> => (Option.isSome(value) ? { [key]: value.value } : {})
+
+// Flags are decoded with the same Schema the library exports, so bad values become exit-2 InputErrors.
+const decodeFlags = <A, I>(schema: Schema.Schema<A, I>, raw: unknown) =>
+  Schema.decodeUnknown(schema)(raw).pipe(
+    Effect.mapError((e) => new InputError({ reason: `invalid options: ${ParseResult.TreeFormatter.formatErrorSync(e)}` }))
+  )
+
+const renderBuild = (m: DatasetManifest): string =>
+  [
+    `wrote ${m.rows} ${m.kind} rows to ${m.output.path} (sha256 ${m.output.sha256.slice(0, 16)}…) and ${m.output.path}.manifest.json`,
+    `  split ${m.split}, ${m.prompts} prompts, ${m.promptsWithNegatives} with negatives${m.grounder === null ? "" : `, grounder ${m.grounder.id}, mode ${m.mode}, k=${m.negatives}, seed ${m.seed}`}`,
+    ...(m.promptsShort > 0 ? [`  ${m.promptsShort} prompts got fewer than ${m.negatives} negatives (pool too small)`] : []),
+    ...(m.droppedIdentical > 0 ? [`  ${m.droppedIdentical} faithful pairs dropped because rejected == chosen`] : []),
+    ...(m.malformedRows > 0 ? [`  ${m.malformedRows} malformed rows skipped (see the manifest; --strict fails on them)`] : [])
+  ].join("\n")
+
+const build = Command.make("build", {
+  source,
+  format,
+  split,
+  grounder: Options.text("grounder").pipe(Options.optional, Options.withDescription(`emotion theory for negatives (dpo/kto): ${Grounders.GROUNDERS.map((g) => `${g.id} = ${g.description}`).join("; ")}`)),
+  grounderMap: Options.text("grounder-map").pipe(Options.optional, Options.withDescription("YAML map for --grounder user-map: `label: opposite` or `label: [a, b]`")),
+  lexicon: Options.text("lexicon").pipe(Options.optional, Options.withDescription("NRC-VAD lexicon for --grounder vad-distance (term<TAB>valence<TAB>arousal<TAB>dominance)")),
+  kind: Options.choice("kind", ["dpo", "kto", "sft"]).pipe(Options.withDescription("dpo = prompt/chosen/rejected, kto = prompt/completion/label (1 desirable + k undesirable per prompt), sft = whole dialogues as messages")),
+  negatives: Options.integer("negatives").pipe(Options.withDefault(3), Options.withDescription("negatives (rejected replies) per prompt")),
+  mode: Options.choice("mode", ["faithful", "balanced"]).pipe(Options.withDefault("balanced" as const), Options.withDescription("faithful = the study's pairing (pad once/truncate, k interleaved draws), seeded; balanced = k distinct negatives for every prompt")),
+  seed: Options.integer("seed").pipe(Options.withDefault(0)),
+  systemPrompt,
+  strict,
+  out,
+  json
+}, (flags) =>
+  Effect.gen(function*() {
+    const options = yield* decodeFlags(BuildOptions, {
+      source: flags.source, format: flags.format, split: flags.split, kind: flags.kind, negatives: flags.negatives, mode: flags.mode,
+      seed: flags.seed, strict: flags.strict, out: flags.out,
+      ...optional("grounder", flags.grounder), ...optional("grounderMap", flags.grounderMap), ...optional("lexicon", flags.lexicon),
+      ...optional("systemPrompt", flags.systemPrompt)
+    })
+    yield* Console.error(`building ${options.kind} from ${options.source} (split ${options.split})…`)
+    const manifest = yield* buildDataset(options)
+    yield* Console.log(flags.json ? JSON.stringify(manifest, null, 2) : renderBuild(manifest))
+  })).pipe(Command.withDescription("Build a DPO/KTO/SFT dataset (JSONL, TRL conversational format) plus <out>.manifest.json"))
+
+const items = Command.make("items", {
+  source,
+  format,
+  split,
+  limit: Options.integer("limit").pipe(Options.optional, Options.withDescription("keep only the first N items (conv_id order)")),
+  systemPrompt,
+  strict,
+  out,
+  json
+}, (flags) =>
+  Effect.gen(function*() {
+    const options = yield* decodeFlags(ItemsOptions, {
+      source: flags.source, format: flags.format, split: flags.split, strict: flags.strict, out: flags.out,
+      ...optional("limit", flags.limit), ...optional("systemPrompt", flags.systemPrompt)
+    })
+    const manifest = yield* writeGenerationItems(options)
+    yield* Console.log(flags.json ? JSON.stringify(manifest, null, 2) : `wrote ${manifest.items} generation items to ${manifest.output.path} and ${manifest.output.path}.manifest.json`)
+  })).pipe(Command.withDescription("Write GenerationItem JSONL (prompt ending with a user turn, gold target, prev, emotion) for generation and evaluation"))
+
 /** `empo data …`: load, inspect and turn EmpatheticDialogues into generation items and preference datasets. */
 export const dataCommand = Command.make("data").pipe(
   Command.withDescription("EmpatheticDialogues: inspect sources, build DPO/KTO/SFT datasets, write generation items"),
-  Command.withSubcommands([inspect])
+  Command.withSubcommands([inspect, build, items])
 )

@@ -1,0 +1,72 @@
+import { ED_EMOTIONS, GenerationItem, Split } from "@empo/core"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import { hashFiles, sha256Hex, writeFilesAtomically } from "./AtomicWrite.ts"
+import { generationItems } from "./GenerationItems.ts"
+import { FormatChoice, loadDataset, LoadOptions } from "./Sources.ts"
+import { resolveSystemPrompt } from "./SystemPrompts.ts"
+
+/** `--split`: one split or all of them. */
+export const SplitChoice = Schema.Union(Split, Schema.Literal("all"))
+export type SplitChoice = typeof SplitChoice.Type
+
+/** Options of `empo data items` / {@link writeGenerationItems}. */
+export class ItemsOptions extends Schema.Class<ItemsOptions>("ItemsOptions")({
+  source: Schema.NonEmptyString,
+  format: Schema.optionalWith(FormatChoice, { default: () => "auto" as const }),
+  split: SplitChoice,
+  /** Keep only the first N items (in the study's conv_id order). */
+  limit: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  /** A system prompt name (p1, p2, dpo, …) or literal text. */
+  systemPrompt: Schema.optional(Schema.String),
+  strict: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  out: Schema.NonEmptyString
+}) {}
+
+/** A file with its sha256. */
+export class HashedFile extends Schema.Class<HashedFile>("HashedFile")({ path: Schema.String, sha256: Schema.String }) {}
+
+/** `<out>.manifest.json` of a generation-items file. */
+export class ItemsManifest extends Schema.Class<ItemsManifest>("ItemsManifest")({
+  kind: Schema.Literal("generation-items"),
+  split: SplitChoice,
+  format: Schema.String,
+  inputs: Schema.Array(HashedFile),
+  output: HashedFile,
+  items: Schema.Int,
+  systemPrompt: Schema.NullOr(Schema.String),
+  countsPerEmotion: Schema.Record({ key: Schema.String, value: Schema.Int }),
+  malformedRows: Schema.Int
+}) {}
+
+/** Selects the dialogues of a split (`all` keeps every split). */
+export const inSplit = (split: SplitChoice) => <D extends { readonly split: Split }>(d: D): boolean => split === "all" || d.split === split
+
+const encodeItem = Schema.encodeSync(GenerationItem)
+
+/** Loads a source and writes its generation items as JSONL plus `<out>.manifest.json`, atomically. */
+export const writeGenerationItems = Effect.fn("writeGenerationItems")(function*(options: ItemsOptions) {
+  const load = yield* loadDataset(LoadOptions.make({ source: options.source, format: options.format, strict: options.strict }))
+  const systemPrompt = resolveSystemPrompt(options.systemPrompt)
+  const all = generationItems(load.dialogues.filter(inSplit(options.split)), systemPrompt)
+  const items = options.limit === undefined ? all : all.slice(0, options.limit)
+  const content = items.map((item) => JSON.stringify(encodeItem(item))).join("\n") + (items.length > 0 ? "\n" : "")
+  const counts: Record<string, number> = Object.fromEntries(ED_EMOTIONS.map((e) => [e, 0]))
+  for (const item of items) counts[item.emotion]!++
+  const manifest = ItemsManifest.make({
+    kind: "generation-items",
+    split: options.split,
+    format: load.format,
+    inputs: (yield* hashFiles(load.files)).map((f) => HashedFile.make(f)),
+    output: HashedFile.make({ path: options.out, sha256: sha256Hex(content) }),
+    items: items.length,
+    systemPrompt: systemPrompt ?? null,
+    countsPerEmotion: counts,
+    malformedRows: load.malformed.length
+  })
+  yield* writeFilesAtomically([
+    { path: options.out, content },
+    { path: `${options.out}.manifest.json`, content: JSON.stringify(Schema.encodeSync(ItemsManifest)(manifest), null, 2) + "\n" }
+  ])
+  return manifest
+})

@@ -1,0 +1,6 @@
+export * from "./BuildDataset.ts"
+export * from "./Builders.ts"
+export * as Grounders from "./Grounders.ts"
+export * from "./Maps.ts"
+export * from "./Pairing.ts"
+export * from "./Prng.ts"
