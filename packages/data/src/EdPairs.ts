@@ -1,7 +1,7 @@
-import { Dialogue, type Emotion, isEmotion, MalformedRow, type Split } from "@empo/core"
+import { Dialogue, type Emotion, MalformedRow, type Split } from "@empo/core"
 import { forEachCsvRecord } from "./internal/csv.ts"
 import type { HeaderProblem } from "./EdRaw.ts"
-import { normalizeSplit, type ParsedFile, parseUtteranceIdx } from "./Preprocess.ts"
+import { isEdEmotion, normalizeSplit, type ParsedFile, parseUtteranceIdx } from "./Preprocess.ts"
 
 /** Columns of the pair-per-row derivative that the loader reads. */
 export const ED_PAIRS_REQUIRED = ["conv_id", "utterance_idx", "sp1", "sp2", "context", "prompt", "old_split"] as const
@@ -36,10 +36,16 @@ export const parseEdPairs = (text: string, file: string): ParsedFile<PairRow> | 
       header = fields.map((h) => h.trim())
       c = Object.fromEntries(ED_PAIRS_REQUIRED.map((name) => [name, header!.indexOf(name)])) as typeof c
       const missing = ED_PAIRS_REQUIRED.find((name) => c![name] < 0)
-      if (missing !== undefined) problem = { _tag: "HeaderProblem", missing, header: fields.join(",") }
-      return
+      if (missing !== undefined) {
+        problem = { _tag: "HeaderProblem", missing, header: fields.join(",") }
+        return
+      }
+      const used = new Set(Object.values(c!))
+      return header.map((_, i) => used.has(i))
     }
-    const bad = (field: string, reason: string) => malformed.push(MalformedRow.make({ file, line, field, reason }))
+    const bad = (field: string, reason: string): void => {
+      malformed.push(MalformedRow.make({ file, line, field, reason }))
+    }
     if (unterminatedQuote) return bad(header[fields.length - 1] ?? "?", "unterminated quoted field (truncated line)")
     if (fields.length !== header.length) {
       const field = header[Math.min(fields.length, header.length - 1)]!
@@ -51,7 +57,7 @@ export const parseEdPairs = (text: string, file: string): ParsedFile<PairRow> | 
     const idx = parseUtteranceIdx(fields[k.utterance_idx])
     if (idx === undefined || idx < 2) return bad("utterance_idx", `utterance_idx must be an integer ≥ 2 (index of sp2), got ${JSON.stringify(fields[k.utterance_idx])}`)
     const emotion = fields[k.context]
-    if (!isEmotion(emotion)) return bad("context", `unknown emotion label ${JSON.stringify(emotion)} (expected one of the 32 ED labels)`)
+    if (!isEdEmotion(emotion)) return bad("context", `unknown emotion label ${JSON.stringify(emotion)} (expected one of the 32 ED labels)`)
     const split = normalizeSplit(fields[k.old_split]!)
     if (split === undefined) return bad("old_split", `unknown split ${JSON.stringify(fields[k.old_split])} (expected train, val or test)`)
     rows.push({ convId, utteranceIdx: idx, sp1: fields[k.sp1]!, sp2: fields[k.sp2]!, emotion, situation: fields[k.prompt]!, split, line })

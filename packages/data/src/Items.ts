@@ -19,7 +19,8 @@ export class ItemsOptions extends Schema.Class<ItemsOptions>("ItemsOptions")({
   limit: Schema.optional(Schema.Int.pipe(Schema.positive())),
   /** A system prompt name (p1, p2, dpo, …) or literal text. */
   systemPrompt: Schema.optional(Schema.String),
-  strict: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  /** Default true, as for datasets: malformed rows fail the command unless `--allow-malformed`. */
+  strict: Schema.optionalWith(Schema.Boolean, { default: () => true }),
   out: Schema.NonEmptyString
 }) {}
 

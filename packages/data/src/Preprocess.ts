@@ -1,4 +1,4 @@
-import { Dialogue, type Emotion, isEmotion, MalformedRow, type Split } from "@empo/core"
+import { Dialogue, ED_EMOTIONS, type Emotion, MalformedRow, type Split } from "@empo/core"
 import type { DatasetFormat } from "@empo/core"
 
 /** One ED utterance as the raw release and the Hugging Face export store it (one row per turn). */
@@ -116,7 +116,7 @@ export const validateUtterance = (
   if (fields.convId === undefined || fields.convId === "") return bad("conv_id", "missing conversation id")
   const idx = parseUtteranceIdx(fields.utteranceIdx)
   if (idx === undefined) return bad("utterance_idx", `utterance_idx is not a positive integer: ${JSON.stringify(fields.utteranceIdx)}`)
-  if (!isEmotion(fields.context)) return bad("context", `unknown emotion label ${JSON.stringify(fields.context)} (expected one of the 32 ED labels)`)
+  if (!isEdEmotion(fields.context)) return bad("context", `unknown emotion label ${JSON.stringify(fields.context)} (expected one of the 32 ED labels)`)
   if (typeof fields.prompt !== "string") return bad("prompt", "missing situation text")
   if (typeof fields.utterance !== "string") return bad("utterance", "missing utterance text")
   return { convId: fields.convId, utteranceIdx: idx, emotion: fields.context, situation: fields.prompt, utterance: fields.utterance, split }
@@ -130,6 +130,11 @@ export const parseUtteranceIdx = (value: unknown): number | undefined => {
   const n = Number(value)
   return n > 0 ? n : undefined
 }
+
+const EMOTIONS: ReadonlySet<string> = new Set(ED_EMOTIONS)
+
+/** Same answer as core's `isEmotion`, as a Set lookup: it runs once per row on the hot loading path. */
+export const isEdEmotion = (s: unknown): s is Emotion => typeof s === "string" && EMOTIONS.has(s)
 
 /** Type guard separating rows from malformed-row reports. */
 export const isMalformed = (u: UtteranceRow | MalformedRow): u is MalformedRow => u instanceof MalformedRow

@@ -29,7 +29,12 @@ export class BuildOptions extends Schema.Class<BuildOptions>("BuildOptions")({
   seed: Schema.optionalWith(Schema.Int, { default: () => 0 }),
   /** A system prompt name (p1, p1b, p2, p2b, p3, dpo, mmlu) or literal text; absent = none. */
   systemPrompt: Schema.optional(Schema.String),
-  strict: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  /**
+   * Default true: a training set is never built silently from a corrupted file — the first malformed row
+   * fails with exit 2 and nothing is written. false (`--allow-malformed`) skips such rows and lists them in
+   * the manifest.
+   */
+  strict: Schema.optionalWith(Schema.Boolean, { default: () => true }),
   out: Schema.NonEmptyString
 }) {}
 

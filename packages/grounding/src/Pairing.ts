@@ -81,7 +81,7 @@ export const balancedPairing = (
         pickedTexts.add(items[card]!.target)
         perPrompt[prompt]!.push({ prompt, rejected: card, draw })
       }
-      if (picked.size < k) shortPrompts++
+      if (opposite.length > 0 && picked.size < k) shortPrompts++
     }
   })
   return { negatives: perPrompt.flat(), droppedIdentical: 0, shortPrompts }

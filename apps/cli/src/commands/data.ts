@@ -15,6 +15,7 @@ const format = Options.choice("format", ["auto", "ed-raw", "ed-pairs", "hf"]).pi
   Options.withDescription("ed-raw = original release CSV/tarball, ed-pairs = pair-per-row derivative, hf = Hugging Face parquet/JSONL; auto detects from content")
 )
 const strict = Options.boolean("strict").pipe(Options.withDescription("fail (exit 2) on the first malformed row instead of counting it"))
+const allowMalformed = Options.boolean("allow-malformed").pipe(Options.withDescription("skip malformed rows and list them in the manifest (default: the first one fails with exit 2, nothing written)"))
 const json = Options.boolean("json").pipe(Options.withDescription("print the result as JSON on stdout"))
 
 const renderInspect = (r: InspectReport): string => {
@@ -56,7 +57,7 @@ const renderBuild = (m: DatasetManifest): string =>
     `  split ${m.split}, ${m.prompts} prompts, ${m.promptsWithNegatives} with negatives${m.grounder === null ? "" : `, grounder ${m.grounder.id}, mode ${m.mode}, k=${m.negatives}, seed ${m.seed}`}`,
     ...(m.promptsShort > 0 ? [`  ${m.promptsShort} prompts got fewer than ${m.negatives} negatives (pool too small)`] : []),
     ...(m.droppedIdentical > 0 ? [`  ${m.droppedIdentical} faithful pairs dropped because rejected == chosen`] : []),
-    ...(m.malformedRows > 0 ? [`  ${m.malformedRows} malformed rows skipped (see the manifest; --strict fails on them)`] : [])
+    ...(m.malformedRows > 0 ? [`  ${m.malformedRows} malformed rows skipped (--allow-malformed; listed in the manifest)`] : [])
   ].join("\n")
 
 const build = Command.make("build", {
@@ -71,14 +72,14 @@ const build = Command.make("build", {
   mode: Options.choice("mode", ["faithful", "balanced"]).pipe(Options.withDefault("balanced" as const), Options.withDescription("faithful = the study's pairing (pad once/truncate, k interleaved draws), seeded; balanced = k distinct negatives for every prompt")),
   seed: Options.integer("seed").pipe(Options.withDefault(0)),
   systemPrompt,
-  strict,
+  allowMalformed,
   out,
   json
 }, (flags) =>
   Effect.gen(function*() {
     const options = yield* decodeFlags(BuildOptions, {
       source: flags.source, format: flags.format, split: flags.split, kind: flags.kind, negatives: flags.negatives, mode: flags.mode,
-      seed: flags.seed, strict: flags.strict, out: flags.out,
+      seed: flags.seed, strict: !flags.allowMalformed, out: flags.out,
       ...optional("grounder", flags.grounder), ...optional("grounderMap", flags.grounderMap), ...optional("lexicon", flags.lexicon),
       ...optional("systemPrompt", flags.systemPrompt)
     })
@@ -93,13 +94,13 @@ const items = Command.make("items", {
   split,
   limit: Options.integer("limit").pipe(Options.optional, Options.withDescription("keep only the first N items (conv_id order)")),
   systemPrompt,
-  strict,
+  allowMalformed,
   out,
   json
 }, (flags) =>
   Effect.gen(function*() {
     const options = yield* decodeFlags(ItemsOptions, {
-      source: flags.source, format: flags.format, split: flags.split, strict: flags.strict, out: flags.out,
+      source: flags.source, format: flags.format, split: flags.split, strict: !flags.allowMalformed, out: flags.out,
       ...optional("limit", flags.limit), ...optional("systemPrompt", flags.systemPrompt)
     })
     const manifest = yield* writeGenerationItems(options)
