@@ -1,10 +1,11 @@
 import * as Command from "@effect/cli/Command"
+import { countsCommand } from "./commands/counts.ts"
 import { dataCommand } from "./commands/data.ts"
 
 // Every command group lives in its own file under ./commands and is listed here, once.
 export const empo = Command.make("empo").pipe(
   Command.withDescription("EmPO Workbench: emotion-grounded preference data, DPO/IPO/KTO training, empathy metrics, sweeps"),
-  Command.withSubcommands([dataCommand])
+  Command.withSubcommands([dataCommand, countsCommand])
 )
 
 export const cli = Command.run(empo, { name: "empo", version: "0.1.0" })

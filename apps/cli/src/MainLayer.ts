@@ -1,5 +1,10 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { NltkTokenizer } from "@empo/text"
 import * as Layer from "effect/Layer"
 
 // The CLI's composition root: every service a command needs is provided here and nowhere else.
 export const MainLayer = Layer.mergeAll(NodeContext.layer)
+
+// Provided only by commands that tokenize: building it may download NLTK's Punkt data on first use.
+export const TokenizerLive = NltkTokenizer.layerConfig.pipe(Layer.provide(NodeHttpClient.layerUndici))

@@ -30,14 +30,23 @@ export const loadCounts = Effect.fn("Counts.load")(function* (file: string) {
   return { counts, sha256: createHash("sha256").update(text, "utf8").digest("hex") }
 })
 
-/** How a corpus file holds its utterances. */
-export const CorpusFormat = Schema.Literal("text", "csv", "tilde", "jsonl")
+/** How a corpus file holds its utterances; `auto` decides per file (see {@link detectCorpusFormat}). */
+export const CorpusFormat = Schema.Literal("auto", "text", "csv", "tilde", "jsonl")
 export type CorpusFormat = typeof CorpusFormat.Type
+
+/** `.jsonl`/`.ndjson` → jsonl, `.csv` → csv, a first line with `~` → tilde, anything else → text. */
+export const detectCorpusFormat = (file: string, text: string): Exclude<CorpusFormat, "auto"> => {
+  const lower = file.toLowerCase()
+  if (lower.endsWith(".jsonl") || lower.endsWith(".ndjson")) return "jsonl"
+  if (lower.endsWith(".csv")) return "csv"
+  const newline = text.indexOf("\n")
+  return text.slice(0, newline < 0 ? text.length : newline).includes("~") ? "tilde" : "text"
+}
 
 /** The ED `_comma_` escape, undone as the study's `count_ed` did. */
 const unescape = (utterance: string) => utterance.replaceAll("_comma_", ",")
 
-const utterancesOf = (file: string, text: string, format: CorpusFormat, column: string): Effect.Effect<Array<string>, InputError> =>
+const utterancesOf = (file: string, text: string, format: Exclude<CorpusFormat, "auto">, column: string): Effect.Effect<Array<string>, InputError> =>
   Effect.suspend(() => {
     switch (format) {
       case "text":
@@ -119,8 +128,9 @@ export const buildCounts = Effect.fn("Counts.build")(function* (options: BuildCo
       try: () => new TextDecoder("utf-8", { fatal: true }).decode(bytes),
       catch: () => new InputError({ file, reason: "the corpus is not valid UTF-8" })
     })
-    const fromFile = yield* utterancesOf(file, text, options.format, options.column)
-    yield* Console.error(`${file}: ${fromFile.length} utterances`)
+    const format = options.format === "auto" ? detectCorpusFormat(file, text) : options.format
+    const fromFile = yield* utterancesOf(file, text, format, options.column)
+    yield* Console.error(`${file}: ${fromFile.length} utterances (${format})`)
     for (const utterance of fromFile) utterances.push(unescape(utterance))
   }
   const counts = countDocuments(utterances, tokenizer.wordTokenize)
