@@ -1,0 +1,82 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ED_EMOTIONS } from "@empo/core"
+import { repoRoot, sharedData } from "@empo/core/testing/sharedData"
+import { spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+
+// Spawns the real `npx empo` from the repository root, as a user would.
+const empo = (args: ReadonlyArray<string>) => {
+  const r = spawnSync("npx", ["empo", ...args], { cwd: repoRoot(), encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "empo-cli-"))
+// The first 40 records of the real val.csv (records, not lines: quoted fields are single-line here).
+const realLines = fs.readFileSync(sharedData("empathetic_dialogues", "val.csv"), "utf8").split("\n").slice(0, 41)
+
+// The context column is the only `,<label>,` cell followed by the situation and `,train|val|test,`.
+const contextCell = new RegExp(`,(${ED_EMOTIONS.join("|")}),(?=("[^"]*"|[^,"]*),(train|val|test),)`)
+const replaceContext = (line: string, label: string) => line.replace(contextCell, `,${label},`)
+const BAD_EMOTION_LINE = 1 + realLines.findIndex((l, i) => i > 5 && contextCell.test(l))
+
+const corrupt = (name: string, edit: (lines: Array<string>) => Array<string>) => {
+  const dir = path.join(tmp, name)
+  fs.mkdirSync(dir)
+  fs.writeFileSync(path.join(dir, "val.csv"), edit([...realLines]).join("\n"))
+  return dir
+}
+
+const build = (source: string, out: string, extra: ReadonlyArray<string> = []) =>
+  empo(["data", "build", "--source", source, "--split", "all", "--grounder", "plutchik-1", "--kind", "dpo", "--out", out, ...extra])
+
+describe("npx empo data build on corrupted CSVs", () => {
+  const cases: ReadonlyArray<{ name: string; edit: (lines: Array<string>) => Array<string>; expect: RegExp }> = [
+    {
+      name: "truncated-line",
+      edit: (lines) => [...lines.slice(0, 30), lines[30]!.slice(0, 60)],
+      expect: /val\.csv:31: malformed row \(--strict\): (unterminated quoted field|expected 23 columns, found \d+)/
+    },
+    {
+      name: "unknown-emotion",
+      edit: (lines) => lines.map((l, i) => (i === BAD_EMOTION_LINE - 1 ? replaceContext(l, "elated") : l)),
+      expect: /val\.csv:\d+: malformed row \(--strict\): unknown emotion label "elated" .* \(field `context`\)/
+    },
+    {
+      name: "missing-column",
+      edit: (lines) => lines.map((l, i) => (i === 0 ? l.replace(",context,", ",emotion,") : l)),
+      expect: /val\.csv:1: header lacks the required column `context` \(field `context`\)/
+    }
+  ]
+  for (const c of cases) {
+    it(`${c.name}: exit 2, one clear paragraph, nothing written`, () => {
+      const dir = corrupt(c.name, c.edit)
+      const out = path.join(tmp, `${c.name}-out`, "dpo.jsonl")
+      const r = build(dir, out)
+      expect(r.code).toBe(2)
+      expect(r.stderr).toMatch(c.expect)
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+      expect(fs.existsSync(path.dirname(out))).toBe(false)
+    })
+  }
+
+  it("with --allow-malformed the bad row is skipped and listed in the manifest; inspect counts it", () => {
+    const dir = path.join(tmp, "unknown-emotion")
+    const out = path.join(tmp, "lenient", "dpo.jsonl")
+    const r = build(dir, out, ["--allow-malformed", "--json"])
+    expect(r.code).toBe(0)
+    const manifest = JSON.parse(fs.readFileSync(`${out}.manifest.json`, "utf8")) as { malformedRows: number; malformed: Array<{ line: number; field: string }>; rows: number }
+    expect(manifest.malformedRows).toBe(1)
+    expect(manifest.malformed[0]).toMatchObject({ line: BAD_EMOTION_LINE, field: "context" })
+    expect(JSON.parse(r.stdout)).toMatchObject({ rows: manifest.rows })
+    const inspect = empo(["data", "inspect", "--source", dir, "--json"])
+    expect(inspect.code).toBe(0)
+    expect(JSON.parse(inspect.stdout)).toMatchObject({ format: "ed-pairs", malformedCount: 1 })
+  })
+
+  it("an unknown flag value is a usage error (exit 2)", () => {
+    const r = empo(["data", "build", "--source", tmp, "--split", "test", "--kind", "ppo", "--out", path.join(tmp, "x.jsonl")])
+    expect(r.code).toBe(2)
+  })
+})
