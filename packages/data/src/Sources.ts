@@ -173,7 +173,7 @@ export const loadDataset = Effect.fn("DatasetSources.loadDataset")(function*(opt
   }
   if (options.strict && malformed.length > 0) {
     const first = malformed[0]!
-    return yield* new InputError({ reason: `malformed row (--strict): ${first.reason}`, file: first.file, line: first.line, ...(first.field === undefined ? {} : { field: first.field }) })
+    return yield* new InputError({ reason: `malformed row: ${first.reason} (strict loading stops at the first one; build/items take --allow-malformed to skip and list them)`, file: first.file, line: first.line, ...(first.field === undefined ? {} : { field: first.field }) })
   }
   const load: DatasetLoad = { format, files, dialogues, utterances, malformed, droppedHitRows }
   return load

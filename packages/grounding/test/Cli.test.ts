@@ -36,12 +36,12 @@ describe("npx empo data build on corrupted CSVs", () => {
     {
       name: "truncated-line",
       edit: (lines) => [...lines.slice(0, 30), lines[30]!.slice(0, 60)],
-      expect: /val\.csv:31: malformed row \(--strict\): (unterminated quoted field|expected 23 columns, found \d+)/
+      expect: /val\.csv:31: malformed row: (unterminated quoted field|expected 23 columns, found \d+)/
     },
     {
       name: "unknown-emotion",
       edit: (lines) => lines.map((l, i) => (i === BAD_EMOTION_LINE - 1 ? replaceContext(l, "elated") : l)),
-      expect: /val\.csv:\d+: malformed row \(--strict\): unknown emotion label "elated" .* \(field `context`\)/
+      expect: /val\.csv:\d+: malformed row: unknown emotion label "elated" .* \(field `context`\)/
     },
     {
       name: "missing-column",
