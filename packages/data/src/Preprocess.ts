@@ -45,17 +45,19 @@ export const groupUtterances = (
       continue
     }
     utterances++
-    const group = groups.get(row.convId)
-    if (group === undefined) groups.set(row.convId, [row])
+    // The study preprocesses each split on its own, so the same conv_id in two split files stays two dialogues.
+    const key = `${row.split}\u0000${row.convId}`
+    const group = groups.get(key)
+    if (group === undefined) groups.set(key, [row])
     else group.push(row)
   }
   const dialogues: Array<Dialogue> = []
-  for (const [id, group] of groups) {
+  for (const group of groups.values()) {
     // Array.prototype.sort is stable, so duplicate indices keep file order.
     const ordered = isSortedByIndex(group) ? group : [...group].sort((a, b) => a.utteranceIdx - b.utteranceIdx)
     const first = group[0]!
     dialogues.push(Dialogue.make({
-      id,
+      id: first.convId,
       emotion: first.emotion,
       situation: unescapeComma(first.situation),
       turns: ordered.map((r) => unescapeComma(r.utterance)),

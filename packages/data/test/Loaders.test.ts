@@ -1,0 +1,140 @@
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { describe, expect, it, layer } from "@effect/vitest"
+import { InputError } from "@empo/core"
+import { repoRoot, sharedData } from "@empo/core/testing/sharedData"
+import * as Effect from "effect/Effect"
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import * as tar from "tar"
+import { DatasetSources, forEachCsvRecordForTests, generationItems, resolveSystemPrompt, SYSTEM_PROMPTS } from "../src/index.ts"
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "empo-loaders-"))
+const load = (source: string, format: DatasetSources.FormatChoice = "auto", strict = false) =>
+  DatasetSources.loadDataset(DatasetSources.LoadOptions.make({ source, format, strict }))
+
+// A raw-release file as the original writes it: no quoting, `_comma_` escapes. Turns of hit:1_conv:2
+// are deliberately out of file order, and one row carries the `hit:` artefact the study drops.
+const RAW_HEADER = "conv_id,utterance_idx,context,prompt,speaker_idx,utterance,selfeval,tags"
+const rawRows = (split: string) => [
+  `hit:0_conv:0,1,guilty,I hit a deer_comma_ sadly.,1,Yeah about 10 years ago_comma_ I had a horrifying experience.,5|5|5_2|2|5,`,
+  `hit:0_conv:0,2,guilty,I hit a deer_comma_ sadly.,2,Did you suffer any injuries?,5|5|5_2|2|5,`,
+  `hit:0_conv:0,3,guilty,I hit a deer_comma_ sadly.,1,No I wasn't hit. It was his fault.,5|5|5_2|2|5,`,
+  `hit:1_conv:2,2,joyful,Got a puppy.,2,That is wonderful!,,`,
+  `hit:1_conv:2,1,joyful,Got a puppy.,1,I got a puppy today (${split}).,,`,
+  `hit:1_conv:2,3,joyful,Got a puppy.,1,hit:2_conv:4 stray text from a broken line,,`,
+  `hit:1_conv:2,4,joyful,Got a puppy.,2,What breed?,,`
+]
+const writeRaw = (dir: string, rows: (split: string) => ReadonlyArray<string> = rawRows) => {
+  fs.mkdirSync(dir, { recursive: true })
+  for (const split of ["train", "valid", "test"]) fs.writeFileSync(path.join(dir, `${split}.csv`), [RAW_HEADER, ...rows(split)].join("\n") + "\n")
+  return dir
+}
+
+describe("CSV reader", () => {
+  it("handles quotes, doubled quotes, newlines inside quotes, CRLF and reports start lines", () => {
+    const records: Array<{ fields: Array<string>; line: number; unterminatedQuote: boolean }> = []
+    forEachCsvRecordForTests("a,b,c\r\n1,\"x, \"\"y\"\"\",3\r\n\r\n2,\"multi\nline\",4\n5,,\n6,\"open", (r) => {
+      records.push(r)
+    })
+    expect(records).toEqual([
+      { fields: ["a", "b", "c"], line: 1, unterminatedQuote: false },
+      { fields: ["1", "x, \"y\"", "3"], line: 2, unterminatedQuote: false },
+      { fields: ["2", "multi\nline", "4"], line: 4, unterminatedQuote: false },
+      { fields: ["5", "", ""], line: 6, unterminatedQuote: false },
+      { fields: ["6", "open"], line: 7, unterminatedQuote: true }
+    ])
+  })
+})
+
+layer(NodeContext.layer)("loaders", (it) => {
+  it.effect("raw release: drops hit: rows, unescapes _comma_, orders turns by utterance_idx, splits from file names", () =>
+    Effect.gen(function*() {
+      const dir = writeRaw(path.join(tmp, "raw"))
+      const r = yield* load(dir)
+      expect(r.format).toBe("ed-raw")
+      expect(r.droppedHitRows).toBe(3)
+      expect(r.malformed).toEqual([])
+      // Each split is grouped on its own (the study loads one split at a time).
+      expect(r.dialogues.find((x) => x.id === "hit:1_conv:2" && x.split === "valid")!.turns[0]).toBe("I got a puppy today (valid).")
+      const train = r.dialogues.filter((x) => x.split === "train")
+      expect(train.map((x) => x.id)).toEqual(["hit:0_conv:0", "hit:1_conv:2"])
+      expect(train[0]!.situation).toBe("I hit a deer, sadly.")
+      expect(train[0]!.turns[0]).toBe("Yeah about 10 years ago, I had a horrifying experience.")
+      expect(train[1]!.turns).toEqual(["I got a puppy today (train).", "That is wonderful!", "What breed?"])
+      const items = generationItems(train, resolveSystemPrompt("p1"))
+      expect(items[0]!.prompt.map((m) => m.role)).toEqual(["system", "user"])
+      expect(items[0]!.prompt[0]!.content).toBe(SYSTEM_PROMPTS.p1)
+      expect(items[0]).toMatchObject({ target: "Did you suffer any injuries?", prev: "Yeah about 10 years ago, I had a horrifying experience.", emotion: "guilty" })
+    }))
+
+  it.effect("raw release from the tarball, with a malformed row counted (file + line) or failing under strict", () =>
+    Effect.gen(function*() {
+      const dir = writeRaw(path.join(tmp, "tarsrc", "empatheticdialogues"), (split) => [...rawRows(split), ...(split === "valid" ? ["hit:9_conv:9,x,sad,s,1,u,,", "hit:9_conv:9,2,elated,s,1,u,,", "hit:9_conv:9,3,sad"] : [])])
+      const tarball = path.join(tmp, "empatheticdialogues.tar.gz")
+      yield* Effect.promise(() => tar.create({ gzip: true, file: tarball, cwd: path.dirname(dir) }, ["empatheticdialogues"]))
+      const r = yield* load(tarball)
+      expect(r.format).toBe("ed-raw")
+      expect(new Set(r.dialogues.map((d) => d.split))).toEqual(new Set(["train", "valid", "test"]))
+      expect(r.malformed.map((m) => [m.file.replace(/^.*!/, ""), m.line, m.field])).toEqual([
+        ["empatheticdialogues/valid.csv", 9, "utterance_idx"],
+        ["empatheticdialogues/valid.csv", 10, "context"],
+        ["empatheticdialogues/valid.csv", 11, "prompt"]
+      ])
+      const e = yield* Effect.flip(load(tarball, "auto", true))
+      expect(e).toBeInstanceOf(InputError)
+      expect(e.message).toContain("valid.csv:9: malformed row: utterance_idx is not a positive integer")
+    }))
+
+  it.effect("Hugging Face parquet (written by pandas/pyarrow) and JSONL exports", () =>
+    Effect.gen(function*() {
+      const dir = path.join(tmp, "hf")
+      fs.mkdirSync(dir)
+      const python = process.env["EMPO_PYTHON"] ?? path.join(repoRoot(), ".venv", "bin", "python")
+      execFileSync(python, ["-c", `
+import pandas as pd, sys
+rows = [("hit:3_conv:6", 2, "sad", "Lost my job_comma_ today", 2, "I'm sorry_comma_ that's awful.", "", ""),
+        ("hit:3_conv:6", 1, "sad", "Lost my job_comma_ today", 1, "I lost my job.", "", ""),
+        ("hit:4_conv:8", 1, "proud", "Won", 1, "I won a race!", "", "")]
+df = pd.DataFrame(rows, columns=["conv_id","utterance_idx","context","prompt","speaker_idx","utterance","selfeval","tags"])
+df.to_parquet(sys.argv[1] + "/validation-00000-of-00001.parquet", compression="snappy")
+`, dir])
+      const r = yield* load(dir)
+      expect(r.format).toBe("hf")
+      expect(r.dialogues.map((d) => [d.id, d.split, d.turns])).toEqual([
+        ["hit:3_conv:6", "valid", ["I lost my job.", "I'm sorry, that's awful."]],
+        ["hit:4_conv:8", "valid", ["I won a race!"]]
+      ])
+      const jsonl = path.join(tmp, "test.jsonl")
+      fs.writeFileSync(jsonl, [
+        JSON.stringify({ conv_id: "hit:5_conv:1", utterance_idx: 1, context: "afraid", prompt: "p", utterance: "A noise!" }),
+        JSON.stringify({ conv_id: "hit:5_conv:1", utterance_idx: 2, context: "afraid", prompt: "p", utterance: "Are you ok?" }),
+        "{\"conv_id\": \"hit:5_conv:1\", \"utterance_idx\": 3, \"cont"
+      ].join("\n"))
+      const j = yield* load(jsonl)
+      expect(j.format).toBe("hf")
+      expect(j.dialogues[0]!.turns).toEqual(["A noise!", "Are you ok?"])
+      expect(j.malformed.map((m) => m.line)).toEqual([3])
+    }))
+
+  it.effect("the pair derivative: real shared files rebuild whole dialogues", () =>
+    Effect.gen(function*() {
+      const r = yield* load(sharedData("empathetic_dialogues"))
+      expect(r.format).toBe("ed-pairs")
+      expect(r.files.map((f) => path.basename(f))).toEqual(["test.csv", "val.csv"])
+      expect(r.dialogues.length).toBe(2304 + 2307)
+      expect(r.malformed).toEqual([])
+      const d = r.dialogues.find((x) => x.id === "hit:2_conv:4")!
+      expect(d.emotion).toBe("faithful")
+      expect(d.turns.slice(0, 3)).toEqual(["I have never cheated on my wife.", "And thats something you should never do, good on you. ", "Yea it hasn't been easy but I am proud I haven't"])
+    }))
+
+  it.effect("auto-detection refuses unknown content and missing sources with input errors", () =>
+    Effect.gen(function*() {
+      const odd = path.join(tmp, "odd.csv")
+      fs.writeFileSync(odd, "a,b,c\n1,2,3\n")
+      expect((yield* Effect.flip(load(odd))).message).toContain("cannot detect the dataset format")
+      expect((yield* Effect.flip(load(path.join(tmp, "nope")))).message).toContain("source not found")
+    }))
+})
