@@ -1,5 +1,6 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { Downloader } from "@empo/data"
 import { NltkTokenizer } from "@empo/text"
 import * as Layer from "effect/Layer"
 
@@ -8,3 +9,6 @@ export const MainLayer = Layer.mergeAll(NodeContext.layer)
 
 // Provided only by commands that tokenize: building it may download NLTK's Punkt data on first use.
 export const TokenizerLive = NltkTokenizer.layerConfig.pipe(Layer.provide(NodeHttpClient.layerUndici))
+
+// Provided only by `empo data download` (cache dir: $EMPO_CACHE, else ~/.cache/empo).
+export const DownloaderLive = Downloader.layer.pipe(Layer.provide(NodeHttpClient.layerUndici))

@@ -163,7 +163,7 @@ const makeDownloader = (cacheDir: string) =>
       const progress = onProgress ?? (() => Effect.void)
       const target = path.join(cacheDir, request.fileName)
       const part = `${target}.part`
-      yield* fs.makeDirectory(cacheDir, { recursive: true }).pipe(Effect.mapError(io("create directory", cacheDir)))
+      yield* fs.makeDirectory(path.dirname(target), { recursive: true }).pipe(Effect.mapError(io("create directory", path.dirname(target))))
       if ((yield* fs.exists(target).pipe(Effect.mapError(io("stat", target))))) {
         const sha = yield* hashFile(target)
         if (request.sha256 === undefined || request.sha256 === sha) {

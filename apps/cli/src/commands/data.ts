@@ -1,13 +1,14 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import { InputError } from "@empo/core"
-import { DatasetSources, inspectDataset, type InspectReport, ItemsOptions, SYSTEM_PROMPT_NAMES, writeGenerationItems } from "@empo/data"
+import { DatasetSources, Downloader, type DownloadProgress, DownloadRequest, ED_TARBALL_URL, HF_SPLITS, hfParquetUrl, inspectDataset, type InspectReport, ItemsOptions, SYSTEM_PROMPT_NAMES, writeGenerationItems } from "@empo/data"
 import { BuildOptions, buildDataset, type DatasetManifest, Grounders } from "@empo/grounding"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import { DownloaderLive } from "../MainLayer.ts"
 
 const source = Options.text("source").pipe(Options.withDescription("ED file, directory, or empatheticdialogues.tar.gz"))
 const format = Options.choice("format", ["auto", "ed-raw", "ed-pairs", "hf"]).pipe(
@@ -107,8 +108,43 @@ const items = Command.make("items", {
     yield* Console.log(flags.json ? JSON.stringify(manifest, null, 2) : `wrote ${manifest.items} generation items to ${manifest.output.path} and ${manifest.output.path}.manifest.json`)
   })).pipe(Command.withDescription("Write GenerationItem JSONL (prompt ending with a user turn, gold target, prev, emotion) for generation and evaluation"))
 
+// Prints a line on stderr at every 10% (or every 8 MiB when the size is unknown).
+const progressPrinter = (label: string) => {
+  let lastStep = -1
+  return (e: DownloadProgress) => {
+    const step = e.total === null ? Math.floor(e.received / (8 << 20)) : Math.floor((10 * e.received) / Math.max(1, e.total))
+    if (step === lastStep) return Effect.void
+    lastStep = step
+    const size = `${(e.received / 1048576).toFixed(1)} MiB`
+    return Console.error(`${label}: ${e.total === null ? size : `${Math.floor((100 * e.received) / Math.max(1, e.total))}% of ${(e.total / 1048576).toFixed(1)} MiB`}${e.resumedFrom > 0 ? ` (resumed at ${e.resumedFrom} bytes)` : ""}`)
+  }
+}
+
+const download = Command.make("download", {
+  what: Options.choice("what", ["ed-raw", "hf"]).pipe(Options.withDefault("ed-raw" as const), Options.withDescription("ed-raw = the original release tarball; hf = the Hugging Face parquet files (train, validation, test)")),
+  url: Options.text("url").pipe(Options.optional, Options.withDescription("override the address (for hf, `{split}` is replaced by train/validation/test)")),
+  sha256: Options.text("sha256").pipe(Options.optional, Options.withDescription("expected sha256 (ed-raw only); the computed hash is always printed so it can be pinned")),
+  json
+}, (flags) =>
+  Effect.gen(function*() {
+    const downloader = yield* Downloader
+    const urlOf = (split?: string) => Option.match(flags.url, { onNone: () => (split === undefined ? ED_TARBALL_URL : hfParquetUrl(split as (typeof HF_SPLITS)[number])), onSome: (u) => (split === undefined ? u : u.replaceAll("{split}", split)) })
+    const requests = flags.what === "ed-raw"
+      ? [{ url: urlOf(), fileName: "empatheticdialogues.tar.gz", ...optional("sha256", flags.sha256) }]
+      : HF_SPLITS.map((split) => ({ url: urlOf(split), fileName: `empathetic_dialogues-hf/${split}-0000.parquet` }))
+    const results = []
+    for (const raw of requests) {
+      const request = yield* decodeFlags(DownloadRequest, raw)
+      results.push(yield* downloader.fetch(request, progressPrinter(request.fileName)))
+    }
+    const source = flags.what === "ed-raw" ? results[0]!.path : `${downloader.cacheDir}/empathetic_dialogues-hf`
+    yield* Console.log(flags.json
+      ? JSON.stringify({ source, files: results }, null, 2)
+      : [...results.map((r) => `${r.cached ? "cached" : "downloaded"} ${r.path} (${r.bytes} bytes, sha256 ${r.sha256})`), `use it with: npx empo data inspect --source ${source}`].join("\n"))
+  }).pipe(Effect.provide(DownloaderLive))).pipe(Command.withDescription("Download the original ED tarball or the HF parquet files into $EMPO_CACHE (default ~/.cache/empo): resumable, sha256-checked"))
+
 /** `empo data …`: load, inspect and turn EmpatheticDialogues into generation items and preference datasets. */
 export const dataCommand = Command.make("data").pipe(
   Command.withDescription("EmpatheticDialogues: inspect sources, build DPO/KTO/SFT datasets, write generation items"),
-  Command.withSubcommands([inspect, build, items])
+  Command.withSubcommands([inspect, build, items, download])
 )
