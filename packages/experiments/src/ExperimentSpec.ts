@@ -1,18 +1,27 @@
+import { GrounderId } from "@empo/grounding/Grounders"
 import * as Schema from "effect/Schema"
 
 const PositiveInt = Schema.Int.pipe(Schema.positive())
 const Params = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
-/** Where the training data comes from and how preference data is built from it. */
+/** Where the training data comes from and how preference data is built from it (see `empo data build`). */
 export class DataSpec extends Schema.Class<DataSpec>("DataSpec")({
   /** ED folder or file; `${VAR}` / `${VAR:-default}` are expanded and relative paths resolve against the YAML's folder. */
-  source: Schema.NonEmptyString.annotations({ description: "Dataset folder or file (ED CSVs, HF export); ${VAR:-default} is expanded" }),
-  split: Schema.optionalWith(Schema.Literal("train", "valid", "test"), { default: () => "train" as const }),
-  grounder: Schema.optionalWith(Schema.NonEmptyString, { default: () => "plutchik-1" }),
+  source: Schema.NonEmptyString.annotations({ description: "Dataset folder or file (ED CSVs, tarball, HF export); ${VAR:-default} is expanded; relative to this file" }),
+  format: Schema.optionalWith(Schema.Literal("auto", "ed-raw", "ed-pairs", "hf"), { default: () => "auto" as const }),
+  /** The split training data is built from. */
+  split: Schema.optionalWith(Schema.Literal("train", "valid", "test", "all"), { default: () => "train" as const }),
+  grounder: Schema.optionalWith(GrounderId, { default: () => "plutchik-1" as const }),
+  /** The emotion map file of the `user-map` grounder. */
+  grounderMap: Schema.optional(Schema.NonEmptyString),
+  /** The NRC-VAD lexicon of the `vad-distance` grounder. */
+  lexicon: Schema.optional(Schema.NonEmptyString),
   /** Rejected responses per prompt. */
-  negatives: Schema.optionalWith(PositiveInt, { default: () => 1 }),
-  mode: Schema.optionalWith(Schema.NonEmptyString, { default: () => "grounded" }),
-  /** Use only the first N dialogues (smoke runs). */
+  negatives: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 64)), { default: () => 3 }),
+  mode: Schema.optionalWith(Schema.Literal("faithful", "balanced"), { default: () => "balanced" as const }),
+  /** A system prompt name (p1, p2, dpo, …) or literal text, for training rows. */
+  systemPrompt: Schema.optional(Schema.String),
+  /** Keep only the first N rows of each built dataset (smoke runs). */
   limit: Schema.optional(PositiveInt),
   /** Seed of negative sampling; independent of the run seed so one dataset serves every seed. */
   seed: Schema.optionalWith(Schema.Int, { default: () => 0 })
@@ -51,8 +60,11 @@ export class GenerateStageSpec extends Schema.Class<GenerateStageSpec>("Generate
   limit: Schema.optional(PositiveInt),
   systemPrompt: Schema.optional(Schema.String),
   batchSize: Schema.optionalWith(PositiveInt, { default: () => 8 }),
-  maxNewTokens: Schema.optionalWith(PositiveInt, { default: () => 32 }),
-  temperature: Schema.optionalWith(Schema.Number.pipe(Schema.nonNegative()), { default: () => 0 })
+  maxNewTokens: Schema.optionalWith(PositiveInt, { default: () => 64 }),
+  doSample: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  temperature: Schema.optional(Schema.Number.pipe(Schema.positive())),
+  topP: Schema.optional(Schema.Number.pipe(Schema.between(0, 1))),
+  repetitionPenalty: Schema.optional(Schema.Number.pipe(Schema.positive()))
 }) {}
 
 /** A metric plugin id, or an id with params for that plugin. */

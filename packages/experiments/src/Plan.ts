@@ -1,6 +1,7 @@
 import type { ParamValue, RunId, StageId } from "@empo/store"
 import { shortHash } from "./internal/canonical.ts"
-import type { RunConfig } from "./ExperimentSpec.ts"
+import * as Schema from "effect/Schema"
+import { DataSpec, GenerateStageSpec, type RunConfig } from "./ExperimentSpec.ts"
 import type { Assignment } from "./Sweep.ts"
 
 /** What a stage does; each kind has one executor. */
@@ -103,15 +104,16 @@ export const planStages = (run: ResolvedRun): { readonly stages: Array<{ readonl
     stages.push({ name, stage: s })
     return s.id
   }
-  const dataset = (format: string) =>
-    add(`dataset-${format}`, stage("dataset", {
-      source: run.dataSource, split: config.data.split, grounder: config.data.grounder, negatives: config.data.negatives,
-      mode: config.data.mode, limit: config.data.limit ?? null, seed: config.data.seed, format
-    }))
+  const dataset = (format: string) => {
+    const { source: _source, ...data } = Schema.encodeSync(DataSpec)(config.data)
+    // SFT rows ignore grounding, so every grounder/negatives/mode variant shares one SFT dataset.
+    const { grounder: _g, grounderMap: _m, lexicon: _l, negatives: _n, mode: _mode, seed: _seed, ...common } = data
+    return add(`dataset-${format}`, stage("dataset", { source: run.dataSource, ...(format === "sft" ? common : data), kind: format }))
+  }
   let model: { readonly ref: string } | { readonly stage: StageId }
   if (config.model.kind === "tiny") {
     const { kind: _kind, ...tiny } = config.model
-    model = { stage: add("model", stage("tiny-model", { corpus: run.dataSource, ...tiny, seed: config.seed })) }
+    model = { stage: add("model", stage("tiny-model", { ...tiny, seed: config.seed }, { corpus: dataset("sft") })) }
   } else {
     model = { ref: config.model.kind === "hub" ? config.model.id : config.model.path }
   }
@@ -125,12 +127,9 @@ export const planStages = (run: ResolvedRun): { readonly stages: Array<{ readonl
   }
   const generate = config.stages.generate
   if (generate !== undefined) {
-    const items = add("items", stage("items", {
-      source: run.dataSource, split: generate.split, limit: generate.limit ?? null, systemPrompt: generate.systemPrompt ?? null
-    }))
-    const generated = add("generate", stage("generate", {
-      ...modelInputs(), batchSize: generate.batchSize, maxNewTokens: generate.maxNewTokens, temperature: generate.temperature, seed: config.seed
-    }, { ...modelDeps(), items }))
+    const { split, limit, systemPrompt, batchSize, ...decoding } = Schema.encodeSync(GenerateStageSpec)(generate)
+    const items = add("items", stage("items", { source: run.dataSource, format: config.data.format, split, limit: limit ?? null, systemPrompt: systemPrompt ?? null }))
+    const generated = add("generate", stage("generate", { ...modelInputs(), batchSize, decoding, seed: config.seed }, { ...modelDeps(), items }))
     if (run.metrics.length > 0) add("evaluate", stage("evaluate", { metrics: run.metrics }, { predictions: generated }))
   }
   return { stages }

@@ -109,14 +109,7 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
         }
       })
 
-      const status = Effect.fn("Runner.status")(function* (plan: ExperimentPlan, retryFailed: boolean) {
-        return yield* Effect.forEach([...plan.stages.values()], (stage) =>
-          store.getStage(stage.id).pipe(Effect.map((record) => ({
-            stage,
-            action: stageAction(Option.getOrUndefined(record), retryFailed),
-            attempts: Option.match(record, { onNone: () => 0, onSome: (r) => r.attempts })
-          }))))
-      })
+      const status = (plan: ExperimentPlan, retryFailed: boolean) => planStatus(plan, retryFailed).pipe(Effect.provideService(RunStore, store))
 
       const sha256File = (file: string) =>
         fs.stream(file).pipe(
@@ -136,6 +129,7 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
         const foreign = before.find((s) => s.status === "running" && s.host === options.host && s.pid !== null && s.pid !== options.pid && isAlive(s.pid))
         if (foreign !== undefined) return yield* new RunnerBusyError({ experiment: plan.name, pid: foreign.pid! })
         yield* store.recoverInterrupted(plan.name)
+        yield* Effect.forEach(plan.runs, (r) => store.setRunStatus(r.id, "running"), { discard: true })
         const statuses = yield* status(plan, options.retryFailed)
         const actionOf = new Map(statuses.map((s) => [s.stage.id, s.action]))
         yield* emit({
@@ -258,6 +252,17 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
     })
   )
 }
+
+/** How each stage of a plan stands in the store (what `--dry-run` prints); needs only the store. */
+export const planStatus = Effect.fn("Runner.planStatus")(function* (plan: ExperimentPlan, retryFailed: boolean) {
+  const store = yield* RunStore
+  return yield* Effect.forEach([...plan.stages.values()], (stage) =>
+    store.getStage(stage.id).pipe(Effect.map((record): StagePlanStatus => ({
+      stage,
+      action: stageAction(Option.getOrUndefined(record), retryFailed),
+      attempts: Option.match(record, { onNone: () => 0, onSome: (r) => r.attempts })
+    }))))
+})
 
 const isAlive = (pid: number): boolean => {
   try {

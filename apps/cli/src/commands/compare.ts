@@ -1,0 +1,34 @@
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import { compareExperiment, renderCsv, renderLatex, renderTable } from "@empo/experiments/Compare"
+import { RunStore } from "@empo/store"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import { dbOption } from "./runs.ts"
+
+const experiment = Args.text({ name: "experiment" }).pipe(Args.withDescription("the experiment's name (its `name:` field)"))
+const metrics = Options.text("metrics").pipe(
+  Options.optional,
+  Options.withDescription("comma-separated metric keys or prefixes (e.g. length,vad.); default: every evaluation metric")
+)
+const baseline = Options.text("baseline").pipe(Options.optional, Options.withDescription("a run id (or prefix); its configuration is the reference for significance"))
+const format = Options.choice("format", ["table", "csv", "latex", "json"]).pipe(Options.withDefault("table" as const))
+
+export const compareCommand = Command.make("compare", { db: dbOption, experiment, metrics, baseline, format }, (flags) =>
+  Effect.gen(function* () {
+    const store = yield* RunStore
+    const data = yield* store.comparisonData(flags.experiment)
+    const baselineId = Option.isSome(flags.baseline) ? yield* store.resolveRunId(flags.baseline.value) : undefined
+    const requested = Option.map(flags.metrics, (m) => m.split(",").map((s) => s.trim()).filter((s) => s !== ""))
+    const table = compareExperiment(flags.experiment, data, { metrics: Option.getOrUndefined(requested), baseline: baselineId })
+    if (!("rows" in table)) return yield* table
+    const rendered = flags.format === "json" ? JSON.stringify(table, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2)
+      : flags.format === "csv" ? renderCsv(table).trimEnd()
+      : flags.format === "latex" ? renderLatex(table).trimEnd()
+      : renderTable(table)
+    yield* Console.log(rendered)
+  }).pipe(Effect.provide(RunStore.layer(flags.db)))).pipe(
+  Command.withDescription("Compare an experiment's configurations: varying params, mean ± 95% CI across seeds, significance vs a baseline")
+)

@@ -1,0 +1,151 @@
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Path from "@effect/platform/Path"
+import { TrainingBackendLive } from "@empo/bridge"
+import {
+  type ExperimentPlan,
+  LocalExecutors,
+  loadExperiment,
+  planStatus,
+  Plugins,
+  Runner,
+  type RunnerEvent,
+  type StagePlanStatus,
+  type SweepSummary
+} from "@empo/experiments"
+import { MetricRegistry, MetricRunner } from "@empo/metrics"
+import { RunStore } from "@empo/store"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as os from "node:os"
+import { TokenizerLive } from "../MainLayer.ts"
+import { plugin as distinct } from "@empo/metric-distinct"
+import { plugin as length } from "@empo/metric-length"
+import { plugin as specificity } from "@empo/metric-specificity"
+import { plugin as vad } from "@empo/metric-vad"
+import { InputError, type MetricPlugin } from "@empo/core"
+import type { OptimizerPlugin } from "@empo/core/Optimizer"
+import { compareCommand } from "./compare.ts"
+import { dbOption, jsonOption, runsCommand } from "./runs.ts"
+
+/** Some runs of the sweep failed; their stages are in the store with errors and stderr tails. Exit code 1. */
+export class SweepFailedError extends Schema.TaggedError<SweepFailedError>()("SweepFailedError", {
+  experiment: Schema.String,
+  failed: Schema.Int,
+  total: Schema.Int
+}) {
+  get exitCode(): number {
+    return 1
+  }
+  override get message(): string {
+    return `${this.failed} of ${this.total} runs of ${this.experiment} failed; see \`empo runs ls --experiment ${this.experiment} --status failed\` and \`empo runs show <id>\`, then rerun with --retry-failed`
+  }
+}
+
+const file = Args.file({ name: "experiment.yaml", exists: "yes" }).pipe(Args.withDescription("the experiment file"))
+const dryRun = Options.boolean("dry-run").pipe(Options.withDescription("print the runs, the stages to execute and the cache hits; run nothing"))
+const concurrency = Options.integer("concurrency").pipe(Options.withDefault(1), Options.withDescription("stages run at the same time"))
+const retryFailed = Options.boolean("retry-failed").pipe(Options.withDescription("run stages that failed before again (they are skipped otherwise)"))
+const workDir = Options.text("work-dir").pipe(Options.optional, Options.withDescription("where stage outputs go (default: `stages/` beside the store)"))
+
+// Until apps/cli/src/plugins.ts lists the app's plugins, the run command names the ones that have landed.
+const metricPlugins: ReadonlyArray<MetricPlugin> = [distinct, length, specificity, vad]
+const optimizerPlugins: ReadonlyArray<OptimizerPlugin> = []
+const PluginsLive = Plugins.layer({ optimizers: optimizerPlugins, metrics: metricPlugins })
+
+const actionText: Record<StagePlanStatus["action"], string> = {
+  run: "run", cached: "cached (completed)", "failed-skip": "skip (failed; --retry-failed)", retry: "retry (failed before)", restart: "restart (interrupted)"
+}
+
+const renderDryRun = (plan: ExperimentPlan, statuses: ReadonlyArray<StagePlanStatus>): string => {
+  const byId = new Map(statuses.map((s) => [s.stage.id, s]))
+  const users = new Map<string, number>()
+  for (const r of plan.runs) for (const s of r.stages) users.set(s.stageId, (users.get(s.stageId) ?? 0) + 1)
+  const count = (pred: (s: StagePlanStatus) => boolean) => statuses.filter(pred).length
+  const lines = [
+    `experiment ${plan.name}: ${plan.runs.length} runs, ${plan.stages.size} distinct stages — ${count((s) => s.action === "run" || s.action === "retry" || s.action === "restart")} to execute, ${count((s) => s.action === "cached")} cached, ${count((s) => s.action === "failed-skip")} failed (skipped)`
+  ]
+  for (const run of plan.runs) {
+    lines.push("", `run ${run.id}  ${run.label}`)
+    for (const s of run.stages) {
+      const shared = users.get(s.stageId)! > 1 ? `  shared by ${users.get(s.stageId)} runs` : ""
+      lines.push(`  ${s.name.padEnd(20)} ${s.stageId.padEnd(28)} ${actionText[byId.get(s.stageId)!.action]}${shared}`)
+    }
+  }
+  return lines.join("\n")
+}
+
+const progressPrinter = (total: number) => {
+  let started = 0
+  const stderr = (line: string) => Effect.sync(() => process.stderr.write(`${line}\n`))
+  return (event: RunnerEvent): Effect.Effect<void> => {
+    switch (event._tag) {
+      case "Planned":
+        return stderr(`${event.runs} runs: ${event.toRun} stages to execute, ${event.cached} cached${event.failedBefore > 0 ? `, ${event.failedBefore} failed before (use --retry-failed)` : ""}`)
+      case "StageStarted": {
+        started++
+        const who = event.runs.length === 0 ? "" : ` for ${event.runs[0]}${event.runs.length > 1 ? ` (+${event.runs.length - 1} more runs)` : ""}`
+        return stderr(`[${started}/${total}] ${event.stage.kind} ${event.stage.id}${who}`)
+      }
+      case "StageProgress":
+        return stderr(`    ${event.stage.id.slice(0, 18)}: ${event.message}`)
+      case "StageFinished":
+        return stderr(`    ${event.stage.id.slice(0, 18)}: ${event.outcome}${event.millis > 0 ? ` in ${(event.millis / 1000).toFixed(1)} s` : ""}${event.error === undefined ? "" : ` — ${event.error}`}`)
+      case "RunFinished":
+        return stderr(`run ${event.runId} ${event.status}: ${event.label}`)
+    }
+  }
+}
+
+const renderSummary = (plan: ExperimentPlan, summary: SweepSummary) =>
+  [
+    ...summary.runs.map((r) => `${r.id}  ${r.status.padEnd(9)}  ${r.label}`),
+    `${plan.name}: ${summary.runs.filter((r) => r.status === "completed").length}/${summary.runs.length} runs completed; ${summary.executed} stages executed, ${summary.cached} cached, ${summary.failed} failed`,
+    `next: npx empo compare ${plan.name}`
+  ].join("\n")
+
+const dryRunReport = (plan: ExperimentPlan, flags: { readonly retryFailed: boolean; readonly json: boolean }) =>
+  Effect.gen(function* () {
+    const statuses = yield* planStatus(plan, flags.retryFailed)
+    if (!flags.json) return yield* Console.log(renderDryRun(plan, statuses))
+    yield* Console.log(JSON.stringify({
+      experiment: plan.name,
+      runs: plan.runs.map((r) => ({ id: r.id, label: r.label, seed: r.seed, config: r.configJson, stages: r.stages })),
+      stages: statuses.map((s) => ({ id: s.stage.id, kind: s.stage.kind, action: s.action, attempts: s.attempts, inputs: s.stage.inputs, deps: s.stage.deps }))
+    }, null, 2))
+  })
+
+const runSweep = (plan: ExperimentPlan, flags: { readonly concurrency: number; readonly retryFailed: boolean; readonly json: boolean; readonly db: string; readonly workDir: Option.Option<string> }) =>
+  Effect.gen(function* () {
+    const path = yield* Path.Path
+    const runner = yield* Runner
+    const workDir = Option.getOrElse(flags.workDir, () => path.join(path.dirname(path.resolve(flags.db)), "stages"))
+    const summary = yield* runner.run(plan, {
+      workDir: path.resolve(workDir), concurrency: flags.concurrency, retryFailed: flags.retryFailed,
+      host: os.hostname(), pid: process.pid, onEvent: progressPrinter(plan.stages.size)
+    })
+    yield* Console.log(flags.json ? JSON.stringify(summary, null, 2) : renderSummary(plan, summary))
+    const failed = summary.runs.filter((r) => r.status !== "completed").length
+    if (failed > 0) return yield* new SweepFailedError({ experiment: plan.name, failed, total: summary.runs.length })
+  }).pipe(
+    Effect.provide(Runner.layer.pipe(
+      Layer.provide(LocalExecutors(TrainingBackendLive)),
+      Layer.provide(MetricRunner.layer.pipe(Layer.provide(MetricRegistry.layer(metricPlugins)))),
+      Layer.provide(TokenizerLive)
+    ))
+  )
+
+export const runCommand = Command.make("run", { file, dryRun, concurrency, retryFailed, json: jsonOption, db: dbOption, workDir }, (flags) =>
+  Effect.gen(function* () {
+    const plan = yield* loadExperiment(flags.file)
+    if (flags.concurrency < 1) return yield* new InputError({ reason: "--concurrency must be at least 1", field: "--concurrency" })
+    return yield* (flags.dryRun ? dryRunReport(plan, flags) : runSweep(plan, flags))
+  }).pipe(Effect.provide(Layer.merge(RunStore.layer(flags.db), PluginsLive)))
+).pipe(Command.withDescription("Run (or resume) an experiment: every run of its sweep, shared stages once; progress on stderr"))
+
+/** The experiment commands, registered together in Cli.ts. */
+export const experimentCommands = [runCommand, runsCommand, compareCommand] as const
