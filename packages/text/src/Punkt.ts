@@ -1,4 +1,4 @@
-import { ALPHA, D, firstIsLower, firstIsUpper, NOT_S, pythonRstrip, pythonStrip, S } from "./internal/pythonRegex.ts"
+import { ALPHA, D, firstIsLower, firstIsUpper, NOT_S, pythonRstrip, S } from "./internal/pythonRegex.ts"
 import type { PunktParameters } from "./PunktParameters.ts"
 
 // A port of NLTK's PunktSentenceTokenizer (nltk/tokenize/punkt.py, 3.8.1–3.10.3 behave alike for
@@ -27,6 +27,7 @@ const BOUNDARY_REALIGNMENT = new RegExp(
   String.raw`^["')\]}\u2018\u2019\u201c\u201d\xab\xbb]+?(?:${S}+|(?=--)|(?=\n)|$)`,
   "u"
 )
+const HAS_NON_SPACE = new RegExp(NOT_S, "u")
 const ELLIPSIS = /^\.\.+$/u
 const NUMERIC = new RegExp(`^-?[.,]?${D}[${D},.\\-]*\\.?$`, "u")
 const INITIAL = new RegExp(`^${ALPHA}\\.$`, "u")
@@ -64,7 +65,7 @@ const typeNoSentperiod = (token: PunktToken): string => (token.sentbreak ? typeN
 const punktWords = (text: string): Array<PunktToken> => {
   const tokens: Array<PunktToken> = []
   for (const line of text.split("\n")) {
-    if (pythonStrip(line) === "") continue
+    if (!HAS_NON_SPACE.test(line)) continue
     for (const match of line.matchAll(WORD_TOKENIZER)) tokens.push(makeToken(match[0]))
   }
   return tokens

@@ -1,4 +1,4 @@
-import { D, pythonSplit, S, W } from "./internal/pythonRegex.ts"
+import { D, S, W } from "./internal/pythonRegex.ts"
 
 // A port of NLTK's `NLTKWordTokenizer.tokenize(sentence)` (nltk/tokenize/destructive.py, the "improved
 // Treebank" cascade), `convert_parentheses=False`. Python's `\b` becomes explicit look-arounds on Python's
@@ -17,6 +17,22 @@ interface Rule {
 const always = () => true
 const containsAny = (...needles: ReadonlyArray<string>) => (text: string) => needles.some((n) => text.includes(n))
 const lowerContains = (needle: string) => (_: string, lower: string) => lower.includes(needle)
+
+const CLOSING = new Set(["]", ")", "}", ">", '"', "'", "»", "”", "’", " "])
+const isSpaceCode = (c: number) =>
+  c === 32 || (c >= 9 && c <= 13) || (c >= 0x1c && c <= 0x1f) || c === 0x85 || c === 0xa0 || c === 0x1680 ||
+  (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+/**
+ * Gate of the two final-period rules: after trailing whitespace and closing brackets/quotes (a superset of
+ * both rules' closing sets) the text ends in a period that follows a non-period character.
+ */
+const endsWithFinalPeriod = (text: string): boolean => {
+  let i = text.length - 1
+  while (i >= 0 && isSpaceCode(text.charCodeAt(i))) i--
+  while (i >= 0 && CLOSING.has(text[i]!)) i--
+  while (i >= 0 && isSpaceCode(text.charCodeAt(i))) i--
+  return i >= 1 && text[i] === "." && text[i - 1] !== "."
+}
 
 const rule = (
   source: string,
@@ -43,13 +59,13 @@ const startingQuotes = (quoteRule: QuoteRule): ReadonlyArray<Rule> => [
 ]
 
 const PUNCTUATION: ReadonlyArray<Rule> = [
-  rule(String.raw`([^.])(\.)([\])}>"'»”’ ]*)${S}*$`, "$1 $2 $3 ", containsAny(".")),
+  rule(String.raw`([^.])(\.)([\])}>"'»”’ ]*)${S}*$`, "$1 $2 $3 ", endsWithFinalPeriod),
   rule(`([:,])([^${D}])`, " $1 $2", containsAny(":", ",")),
   rule(String.raw`([:,])(?=\n?$)`, " $1 ", containsAny(":", ",")),
   rule(String.raw`\.{2,}`, " $& ", containsAny("..")),
   rule("[;@#$%&]", " $& ", containsAny(";", "@", "#", "$", "%", "&")),
   rule(String.raw`[\u2012-\u2015]`, " $& ", containsAny("\u2012", "\u2013", "\u2014", "\u2015")),
-  rule(String.raw`([^.])(\.)([\])}>"']*)${S}*$`, "$1 $2$3 ", containsAny(".")),
+  rule(String.raw`([^.])(\.)([\])}>"']*)${S}*$`, "$1 $2$3 ", endsWithFinalPeriod),
   rule("[?!]", " $& ", containsAny("?", "!")),
   rule("([^'])' ", "$1 ' ", containsAny("' ")),
   rule("[*]", " $& ", containsAny("*"))
@@ -78,9 +94,11 @@ const CONTRACTIONS: ReadonlyArray<Rule> = [
   rule(`${before}(lem)(me)${after}`, " $1 $2 ", lowerContains("lemme"), "i"),
   rule(`${before}(more)('n)${after}`, " $1 $2 ", lowerContains("more'n"), "i"),
   rule(`${before}(wan)(na)(?=${S})`, " $1 $2 ", lowerContains("wanna"), "i"),
-  rule(` ('t)(is)${after}`, " $1 $2 ", lowerContains(" 'tis"), "i"),
-  rule(` ('t)(was)${after}`, " $1 $2 ", lowerContains(" 'twas"), "i")
+  rule(` ('t)(is)${after}`, " $1 $2 ", lowerContains("'tis"), "i"),
+  rule(` ('t)(was)${after}`, " $1 $2 ", lowerContains("'twas"), "i")
 ]
+
+const CONTRACTION_HINT = /cannot|d'ye|gimme|gonna|gotta|lemme|more'n|wanna|'tis|'twas/i
 
 const cascade = (quoteRule: QuoteRule): ReadonlyArray<Rule> => [
   ...startingQuotes(quoteRule),
@@ -104,12 +122,19 @@ export const treebankWordTokenize = (sentence: string, quoteRule: QuoteRule = "n
   for (const { applies, pattern, replacement } of ENDING_QUOTES) {
     if (applies(text, "")) text = text.replace(pattern, replacement)
   }
-  // One lower-cased copy gates all case-insensitive contraction rules: they only insert spaces, which never
-  // creates another rule's needle, so checking the copy taken before them is safe.
-  const lower = text.toLowerCase()
-  for (const { applies, pattern, replacement } of CONTRACTIONS) {
-    if (applies(text, lower)) text = text.replace(pattern, replacement)
+  // One lower-cased copy gates all case-insensitive contraction rules. They only insert spaces, so needles
+  // without spaces cannot appear later (`'tis` is checked without its leading space for that reason).
+  if (CONTRACTION_HINT.test(text)) {
+    const lower = text.toLowerCase()
+    for (const { applies, pattern, replacement } of CONTRACTIONS) {
+      if (applies(text, lower)) text = text.replace(pattern, replacement)
+    }
   }
-  return pythonSplit(text)
+  // After the whitespace rule the only whitespace left is " " (later rules insert nothing else).
+  const tokens = text.split(" ")
+  let kept = 0
+  for (const token of tokens) if (token !== "") tokens[kept++] = token
+  tokens.length = kept
+  return tokens
 }
 
