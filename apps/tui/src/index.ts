@@ -1,0 +1,7 @@
+export * from "./compare/sweepComparison.ts"
+export * from "./data/Launcher.ts"
+export * from "./data/TableExport.ts"
+export * from "./data/TuiErrors.ts"
+export * from "./data/TuiStore.ts"
+export * from "./runtime.ts"
+export { renderTui } from "./renderTui.tsx"

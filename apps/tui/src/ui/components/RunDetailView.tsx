@@ -1,0 +1,56 @@
+import type { RunDetail } from "@empo/store"
+import { Box, Text } from "ink"
+import { chartOrder, type RunMetricsState } from "../state/runMetrics.ts"
+import { ago, bytes, fit, statusColor } from "./format.ts"
+import { SparklineRow } from "./Sparkline.tsx"
+
+export interface RunDetailViewProps {
+  readonly detail: RunDetail
+  readonly metrics: RunMetricsState
+  readonly logLines: ReadonlyArray<string>
+  readonly width: number
+  readonly height: number
+  readonly now: number
+}
+
+const stageMark: Record<string, string> = { completed: "✔", running: "▶", failed: "✖", interrupted: "■", pending: "·" }
+
+/**
+ * One run: stages with their state, live metric curves, the log tail and the artifacts. Sections shrink
+ * to the terminal height (charts first, then log, then artifacts).
+ */
+export const RunDetailView = ({ detail, metrics, logLines, width, height, now }: RunDetailViewProps) => {
+  const { run, stages, artifacts } = detail
+  const keys = chartOrder(Object.keys(metrics.series))
+  const budget = Math.max(4, height - 4)
+  const chartRows = Math.min(keys.length, Math.max(3, Math.floor(budget * 0.5)))
+  const logRows = Math.min(logLines.length, Math.max(1, Math.floor((budget - chartRows) * 0.5)))
+  const artifactRows = Math.min(artifacts.length, Math.max(1, budget - chartRows - logRows))
+  const failed = stages.find((s) => s.error !== null && (s.status === "failed" || s.status === "interrupted"))
+  return (
+    <Box flexDirection="column">
+      <Text>
+        <Text bold>{fit(run.label, Math.max(10, width - 36))}</Text> <Text color={statusColor(run.status)}>{fit(run.status, 11)}</Text>
+        <Text dimColor> {run.id.slice(0, 12)} {run.startedAt === null ? "" : ago(run.startedAt, now)}</Text>
+      </Text>
+      <Text>
+        {stages.map((s) => (
+          <Text key={s.id} color={statusColor(s.status)}>{stageMark[s.status] ?? "?"} {s.name}  </Text>
+        ))}
+      </Text>
+      {failed !== undefined && <Text color="red">{fit(`${failed.name}: ${failed.error!.split("\n")[0]}`, width)}</Text>}
+      <Text bold dimColor>metrics ({metrics.points} points{keys.length > chartRows ? `, ${keys.length - chartRows} more series` : ""})</Text>
+      {keys.length === 0 && <Text dimColor>  no metric points yet</Text>}
+      {keys.slice(0, chartRows).map((key) => {
+        const series = metrics.series[key]!
+        return <SparklineRow key={key} label={key} values={series.values} lastStep={series.steps[series.steps.length - 1]} width={width} />
+      })}
+      {logRows > 0 && <Text bold dimColor>log</Text>}
+      {logLines.slice(-logRows).map((line, i) => <Text key={i} dimColor>{fit(line, width)}</Text>)}
+      {artifacts.length > 0 && <Text bold dimColor>artifacts ({artifacts.length})</Text>}
+      {artifacts.slice(0, artifactRows).map((a) => (
+        <Text key={a.id}>{fit(`${a.stageId.split("-")[0]}/${a.name}`, Math.max(10, width - 12))} {fit(bytes(a.size), 10, "right")}</Text>
+      ))}
+    </Box>
+  )
+}

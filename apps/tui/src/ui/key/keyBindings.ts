@@ -1,0 +1,105 @@
+import type { Key } from "ink"
+
+/** Every action the keyboard can trigger, as dotted ids (gemini-cli's `Command` enum). */
+export enum Command {
+  Quit = "app.quit",
+  Help = "app.help",
+  Launch = "app.launch",
+  NextTab = "app.nextTab",
+  Back = "nav.back",
+  Up = "nav.up",
+  Down = "nav.down",
+  PageUp = "nav.pageUp",
+  PageDown = "nav.pageDown",
+  Open = "nav.open",
+  Filter = "list.filter",
+  Sort = "list.sort",
+  Reverse = "list.reverse",
+  Select = "list.select",
+  Compare = "sweep.compare",
+  CancelSweep = "sweep.cancel",
+  Baseline = "compare.baseline",
+  ColumnsLeft = "compare.columnsLeft",
+  ColumnsRight = "compare.columnsRight",
+  ExportCsv = "compare.exportCsv",
+  ExportLatex = "compare.exportLatex",
+  EditPath = "launch.editPath",
+  Confirm = "launch.confirm"
+}
+
+type KeyName = Exclude<{ [K in keyof Key]-?: Key[K] extends boolean | undefined ? K : never }[keyof Key], undefined>
+
+/** One way to press a command: a printable character, or a named key (optionally with ctrl). */
+export type KeySpec = { readonly input: string; readonly ctrl?: boolean } | { readonly key: KeyName; readonly ctrl?: boolean }
+
+/** The default bindings; the help overlay is generated from this table. */
+export const keyBindings: Readonly<Record<Command, ReadonlyArray<KeySpec>>> = {
+  [Command.Quit]: [{ input: "q" }, { input: "c", ctrl: true }],
+  [Command.Help]: [{ input: "?" }],
+  [Command.Launch]: [{ input: "n" }],
+  [Command.NextTab]: [{ key: "tab" }],
+  [Command.Back]: [{ key: "escape" }, { key: "leftArrow" }, { input: "h" }],
+  [Command.Up]: [{ key: "upArrow" }, { input: "k" }],
+  [Command.Down]: [{ key: "downArrow" }, { input: "j" }],
+  [Command.PageUp]: [{ key: "pageUp" }],
+  [Command.PageDown]: [{ key: "pageDown" }],
+  [Command.Open]: [{ key: "return" }, { key: "rightArrow" }, { input: "l" }],
+  [Command.Filter]: [{ input: "/" }],
+  [Command.Sort]: [{ input: "s" }],
+  [Command.Reverse]: [{ input: "S" }],
+  [Command.Select]: [{ input: " " }],
+  [Command.Compare]: [{ input: "c" }],
+  [Command.CancelSweep]: [{ input: "x" }],
+  [Command.Baseline]: [{ input: "b" }],
+  [Command.ColumnsLeft]: [{ input: "[" }],
+  [Command.ColumnsRight]: [{ input: "]" }],
+  [Command.ExportCsv]: [{ input: "e" }],
+  [Command.ExportLatex]: [{ input: "L" }],
+  [Command.EditPath]: [{ input: "p" }],
+  [Command.Confirm]: [{ input: "y" }]
+}
+
+/** What each command does, for the `?` overlay. */
+export const commandHelp: Readonly<Record<Command, string>> = {
+  [Command.Quit]: "quit (a launched sweep keeps running)",
+  [Command.Help]: "toggle this help",
+  [Command.Launch]: "launch a sweep from a YAML file",
+  [Command.NextTab]: "switch between Experiments and Launch",
+  [Command.Back]: "back / close",
+  [Command.Up]: "move up",
+  [Command.Down]: "move down",
+  [Command.PageUp]: "page up",
+  [Command.PageDown]: "page down",
+  [Command.Open]: "open the selected item",
+  [Command.Filter]: "filter rows (type, enter to keep, esc to clear)",
+  [Command.Sort]: "sort by the next column",
+  [Command.Reverse]: "reverse the sort order",
+  [Command.Select]: "choose a run for compare",
+  [Command.Compare]: "compare chosen runs (or the whole sweep)",
+  [Command.CancelSweep]: "cancel the running sweep (SIGINT)",
+  [Command.Baseline]: "make the selected group the baseline",
+  [Command.ColumnsLeft]: "show earlier metric columns",
+  [Command.ColumnsRight]: "show later metric columns",
+  [Command.ExportCsv]: "export the comparison as CSV",
+  [Command.ExportLatex]: "export the comparison as LaTeX",
+  [Command.EditPath]: "type a YAML path instead of picking",
+  [Command.Confirm]: "confirm and start the runner"
+}
+
+const pressed = (spec: KeySpec, input: string, key: Key): boolean => {
+  if ((spec.ctrl ?? false) !== key.ctrl) return false
+  return "input" in spec ? input === spec.input : key[spec.key] === true
+}
+
+/** True when `input`/`key` (from Ink's `useInput`) is one of the bindings of `command`. */
+export const matches = (command: Command, input: string, key: Key, bindings: Readonly<Record<Command, ReadonlyArray<KeySpec>>> = keyBindings): boolean =>
+  bindings[command].some((spec) => pressed(spec, input, key))
+
+/** `q`, `ctrl+c`, `↑`… for the help overlay and the footer. */
+export const describeKeys = (command: Command, bindings: Readonly<Record<Command, ReadonlyArray<KeySpec>>> = keyBindings): string =>
+  bindings[command].map((spec) => {
+    const name = "input" in spec
+      ? spec.input === " " ? "space" : spec.input
+      : ({ upArrow: "↑", downArrow: "↓", leftArrow: "←", rightArrow: "→", return: "enter", escape: "esc", tab: "tab", pageUp: "pgup", pageDown: "pgdn" } as Record<string, string>)[spec.key] ?? spec.key
+    return spec.ctrl === true ? `ctrl+${name}` : name
+  }).join("/")

@@ -1,0 +1,81 @@
+import * as Effect from "effect/Effect"
+import { Box, Text } from "ink"
+import { useMemo, useReducer } from "react"
+import { shortParamNames, varyingParams } from "../../compare/sweepComparison.ts"
+import { Launcher } from "../../data/Launcher.ts"
+import { type SweepRow, TuiStore } from "../../data/TuiStore.ts"
+import { SweepTable } from "../components/SweepTable.tsx"
+import { useAction } from "../hooks/useAction.ts"
+import { usePolledQuery } from "../hooks/usePolledQuery.ts"
+import { useScreenKeys } from "../hooks/ScreenKeys.ts"
+import { Command, matches } from "../key/keyBindings.ts"
+import { initialSweepTable, type SweepColumn, sweepTableReducer, visibleRows } from "../state/sweepTable.ts"
+import type { ScreenProps } from "./ScreenProps.ts"
+
+/** The table's columns for these rows: the params that vary, seed, status, stage, then every summary metric. Pure. */
+export const sweepColumns = (rows: ReadonlyArray<SweepRow>): Array<SweepColumn> => {
+  const axes = varyingParams(rows.flatMap((r) => Object.entries(r.params).map(([key, value]) => ({ runId: r.id, key, value }))))
+  const names = shortParamNames(axes)
+  const metrics = [...new Set(rows.flatMap((r) => Object.keys(r.summary)))].sort()
+  return [
+    ...axes.map((key): SweepColumn => ({ kind: "param", key, title: names[key]! })),
+    { kind: "seed", title: "seed" },
+    { kind: "status", title: "status" },
+    { kind: "stage", title: "stage" },
+    ...metrics.map((key): SweepColumn => ({ kind: "metric", key, title: key }))
+  ]
+}
+
+export const SweepScreen = ({ experiment, width, height, navigate }: ScreenProps & { readonly experiment: string }) => {
+  const query = useMemo(() => TuiStore.pipe(Effect.flatMap((store) => store.sweep(experiment))), [experiment])
+  const { data, error } = usePolledQuery(query, [experiment])
+  const [table, dispatch] = useReducer(sweepTableReducer, initialSweepTable)
+  const run = useAction()
+  const columns = useMemo(() => sweepColumns(data ?? []), [data])
+  const rows = useMemo(() => visibleRows(data ?? [], columns, table), [data, columns, table.filter, table.sortColumn, table.descending])
+  const cursor = Math.min(table.cursor, Math.max(0, rows.length - 1))
+  const current = rows[cursor]
+
+  useScreenKeys((input, key) => {
+    if (table.editingFilter) {
+      if (key.escape) dispatch({ _tag: "ClearFilter" })
+      else if (key.return) dispatch({ _tag: "CommitFilter" })
+      else if (key.backspace || key.delete) dispatch({ _tag: "FilterBackspace" })
+      else if (input !== "" && !key.ctrl && !key.meta) dispatch({ _tag: "FilterInput", text: input })
+      return true
+    }
+    const page = Math.max(1, height - 4)
+    if (matches(Command.Up, input, key)) dispatch({ _tag: "Move", delta: -1, rows: rows.length })
+    else if (matches(Command.Down, input, key)) dispatch({ _tag: "Move", delta: 1, rows: rows.length })
+    else if (matches(Command.PageUp, input, key)) dispatch({ _tag: "Move", delta: -page, rows: rows.length })
+    else if (matches(Command.PageDown, input, key)) dispatch({ _tag: "Move", delta: page, rows: rows.length })
+    else if (matches(Command.Filter, input, key)) dispatch({ _tag: "StartFilter" })
+    else if (matches(Command.Sort, input, key)) dispatch({ _tag: "NextSort", columns: columns.length })
+    else if (matches(Command.Reverse, input, key)) dispatch({ _tag: "Reverse" })
+    else if (matches(Command.Select, input, key) && current !== undefined) dispatch({ _tag: "ToggleSelect", runId: current.id })
+    else if (matches(Command.Open, input, key) && current !== undefined) navigate({ _tag: "Open", screen: { kind: "run", experiment, runId: current.id } })
+    else if (matches(Command.Compare, input, key)) {
+      navigate({ _tag: "Open", screen: { kind: "compare", experiment, runIds: table.selected.length > 0 ? table.selected : undefined } })
+    } else if (matches(Command.CancelSweep, input, key)) {
+      run(Launcher.pipe(Effect.flatMap((l) => l.cancel(experiment))),
+        (pid) => navigate({ _tag: "Notify", notice: { tone: "info", text: `sent SIGINT to runner ${pid}; running stages are marked interrupted` } }),
+        (message) => navigate({ _tag: "Notify", notice: { tone: "error", text: message } }))
+    } else if (key.escape && table.filter !== "") dispatch({ _tag: "ClearFilter" })
+    else return false
+    return true
+  })
+
+  if (data === undefined) return <Text dimColor>{error ?? `reading ${experiment}…`}</Text>
+  const sortTitle = table.sortColumn === null ? "sweep order" : `${columns[table.sortColumn]?.title ?? ""} ${table.descending ? "desc" : "asc"}`
+  return (
+    <Box flexDirection="column">
+      <Text>
+        <Text bold>{experiment}</Text>
+        <Text dimColor> {rows.length}/{data.length} runs · sort: {sortTitle}{table.selected.length > 0 ? ` · ${table.selected.length} chosen` : ""}</Text>
+        {(table.editingFilter || table.filter !== "") && <Text color="cyan"> /{table.filter}{table.editingFilter ? "█" : ""}</Text>}
+      </Text>
+      {error !== undefined && <Text color="red">{error}</Text>}
+      <SweepTable rows={rows} columns={columns} cursor={cursor} selected={table.selected} sortColumn={table.sortColumn} descending={table.descending} height={height - 1} width={width} />
+    </Box>
+  )
+}

@@ -1,0 +1,51 @@
+/** The screens; the app keeps a stack of them so `esc` goes back where you came from. */
+export type Screen =
+  | { readonly kind: "experiments" }
+  | { readonly kind: "sweep"; readonly experiment: string }
+  | { readonly kind: "run"; readonly experiment: string; readonly runId: string }
+  | { readonly kind: "compare"; readonly experiment: string; readonly runIds: ReadonlyArray<string> | undefined }
+  | { readonly kind: "launch" }
+
+export interface Notice {
+  readonly text: string
+  readonly tone: "info" | "error"
+}
+
+export interface NavigationState {
+  readonly stack: readonly [Screen, ...Array<Screen>]
+  readonly help: boolean
+  readonly notice: Notice | null
+}
+
+export type NavigationAction =
+  | { readonly _tag: "Open"; readonly screen: Screen }
+  | { readonly _tag: "Back" }
+  | { readonly _tag: "NextTab" }
+  | { readonly _tag: "ToggleHelp" }
+  | { readonly _tag: "Notify"; readonly notice: Notice | null }
+
+export const initialNavigation: NavigationState = { stack: [{ kind: "experiments" }], help: false, notice: null }
+
+export const currentScreen = (state: NavigationState): Screen => state.stack[state.stack.length - 1]!
+
+/** The top-level tabs `tab` cycles through; every other screen is reached from them. */
+const tabs = ["experiments", "launch"] as const
+
+export const navigationReducer = (state: NavigationState, action: NavigationAction): NavigationState => {
+  switch (action._tag) {
+    case "Open":
+      return { ...state, stack: [...state.stack, action.screen], notice: null }
+    case "Back":
+      if (state.help) return { ...state, help: false }
+      return state.stack.length === 1 ? state : { ...state, stack: state.stack.slice(0, -1) as unknown as NavigationState["stack"], notice: null }
+    case "NextTab": {
+      const index = tabs.indexOf(state.stack[0].kind as (typeof tabs)[number])
+      const next = tabs[(index + 1) % tabs.length]!
+      return { ...state, stack: [{ kind: next }], notice: null }
+    }
+    case "ToggleHelp":
+      return { ...state, help: !state.help }
+    case "Notify":
+      return { ...state, notice: action.notice }
+  }
+}
