@@ -50,17 +50,34 @@ export class TokenizerDownloadError extends Schema.TaggedError<TokenizerDownload
 
 const sha256 = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
 
-/** The NLTK-exact tokenizer for already loaded parameters. */
+/** How many distinct texts the tokenizer remembers (the oldest are forgotten first). */
+export const DEFAULT_CACHE_SIZE = 100_000
+
+/**
+ * The NLTK-exact tokenizer for already loaded parameters. Several metrics tokenize the same responses
+ * (specificity and length the original text, VAD and distinct the lower-cased one), so results are
+ * remembered per text; the returned arrays are shared and must not be mutated (they are typed readonly).
+ */
 export const make = (
   params: PunktParameters,
   resource: TokenizerShape["resource"],
-  quoteRule: QuoteRule = "nltk-3.8.1"
-): TokenizerShape =>
-  Tokenizer.of({
-    wordTokenize: (text) => wordTokenize(text, params, quoteRule),
+  quoteRule: QuoteRule = "nltk-3.8.1",
+  cacheSize: number = DEFAULT_CACHE_SIZE
+): TokenizerShape => {
+  const cache = new Map<string, ReadonlyArray<string>>()
+  return Tokenizer.of({
+    wordTokenize: (text) => {
+      const cached = cache.get(text)
+      if (cached !== undefined) return cached
+      const tokens = wordTokenize(text, params, quoteRule)
+      if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!)
+      cache.set(text, tokens)
+      return tokens
+    },
     sentTokenize: (text) => sentTokenize(text, params),
     resource
   })
+}
 
 const decodeParameters = Schema.decodeUnknown(Schema.parseJson(PunktParametersFromJson))
 
