@@ -6,8 +6,8 @@ const Params = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
 /** Where the training data comes from and how preference data is built from it (see `empo data build`). */
 export class DataSpec extends Schema.Class<DataSpec>("DataSpec")({
-  /** ED folder or file; `${VAR}` / `${VAR:-default}` are expanded and relative paths resolve against the YAML's folder. */
-  source: Schema.NonEmptyString.annotations({ description: "Dataset folder or file (ED CSVs, tarball, HF export); ${VAR:-default} is expanded; relative to this file" }),
+  /** ED folder or file, relative to the working directory (`${VAR}` / `${VAR:-default}` are expanded in every string). */
+  source: Schema.NonEmptyString.annotations({ description: "Dataset folder or file (ED CSVs, tarball, HF export), relative to the working directory; ${VAR:-default} is expanded" }),
   format: Schema.optionalWith(Schema.Literal("auto", "ed-raw", "ed-pairs", "hf"), { default: () => "auto" as const }),
   /** The split training data is built from. */
   split: Schema.optionalWith(Schema.Literal("train", "valid", "test", "all"), { default: () => "train" as const }),
@@ -110,12 +110,14 @@ export const Distribution = Schema.Union(
 export type Distribution = typeof Distribution.Type
 
 /** A dotted path into the spec, e.g. `stages.preference.params.beta`. */
+const AxisValues = Schema.Array(Schema.Unknown).pipe(Schema.minItems(1, { message: () => "an axis needs at least one value" }))
+
 const AxisPath = Schema.String.pipe(Schema.pattern(/^[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*$/, { message: () => "a dotted field path such as stages.preference.params.beta" }))
 
 /** How the base config is varied: the product of `grid`, the tied lists of `zip`, and `random` samples, minus `exclude`. */
 export class SweepSpec extends Schema.Class<SweepSpec>("SweepSpec")({
-  grid: Schema.optionalWith(Schema.Record({ key: AxisPath, value: Schema.NonEmptyArray(Schema.Unknown) }), { default: () => ({}) }),
-  zip: Schema.optionalWith(Schema.Record({ key: AxisPath, value: Schema.NonEmptyArray(Schema.Unknown) }), { default: () => ({}) }),
+  grid: Schema.optionalWith(Schema.Record({ key: AxisPath, value: AxisValues }), { default: () => ({}) }),
+  zip: Schema.optionalWith(Schema.Record({ key: AxisPath, value: AxisValues }), { default: () => ({}) }),
   random: Schema.optional(Schema.Struct({
     n: PositiveInt,
     seed: Schema.optionalWith(Schema.Int, { default: () => 0 }),
@@ -129,7 +131,7 @@ export class SweepSpec extends Schema.Class<SweepSpec>("SweepSpec")({
 export class ExperimentSpec extends Schema.Class<ExperimentSpec>("ExperimentSpec")({
   name: Schema.String.pipe(Schema.pattern(/^[a-z0-9][a-z0-9._-]*$/, { message: () => "lower-case letters, digits, '.', '_' or '-'" })),
   description: Schema.optionalWith(Schema.String, { default: () => "" }),
-  seeds: Schema.optionalWith(Schema.NonEmptyArray(Schema.Int), { default: () => [0] as const }),
+  seeds: Schema.optionalWith(Schema.Array(Schema.Int).pipe(Schema.minItems(1, { message: () => "list at least one seed" })), { default: () => [0] }),
   data: DataSpec,
   model: ModelSpec,
   stages: StagesSpec,

@@ -17,7 +17,10 @@ import { type Assignment, expandSweep, isExcluded } from "./Sweep.ts"
 
 type PathKey = string | number
 
-/** Finds the YAML node of a field path (or its deepest existing ancestor) and returns its 1-based line and column. */
+/**
+ * Finds where a field path lives in the YAML: a scalar's value, a collection's key (so `sweep.zip:` points
+ * at its own line), or for a missing field the key of its deepest existing ancestor. 1-based line and column.
+ */
 const locate = (doc: YAML.Document.Parsed, lines: YAML.LineCounter, path: ReadonlyArray<PathKey>): { line: number; column: number } => {
   let node: unknown = doc.contents
   let offset = (doc.contents as YAML.Node | null)?.range?.[0] ?? 0
@@ -27,7 +30,7 @@ const locate = (doc: YAML.Document.Parsed, lines: YAML.LineCounter, path: Readon
       if (pair === undefined) break
       const keyNode = pair.key as YAML.Node | null
       const valueNode = pair.value as YAML.Node | null
-      offset = valueNode?.range?.[0] ?? keyNode?.range?.[0] ?? offset
+      offset = (YAML.isScalar(valueNode) ? valueNode.range?.[0] : keyNode?.range?.[0]) ?? offset
       node = valueNode
     } else if (YAML.isSeq(node) && typeof key === "number" && node.items[key] !== undefined) {
       const item = node.items[key] as YAML.Node
@@ -46,7 +49,10 @@ const issuesFromParseError = (
   at: (path: ReadonlyArray<PathKey>) => { line: number; column: number },
   prefix: ReadonlyArray<PathKey> = []
 ): Array<SpecIssue> =>
-  ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
+  ParseResult.ArrayFormatter.formatErrorSync(error)
+    // An optional block that fails reports both its inner problem and "Expected undefined"; keep the inner one.
+    .filter((issue, _, all) => !(issue.message.startsWith("Expected undefined") && all.length > 1))
+    .map((issue) => {
     const path = [...prefix, ...issue.path.map((k) => (typeof k === "symbol" ? String(k) : k))]
     const message = issue._tag === "Unexpected" ? "unknown field (check the spelling; see experiment.schema.json)" : issue.message
     return new SpecIssue({ ...at(path), field: path.join("."), message })
@@ -68,6 +74,38 @@ const interpolate = (text: string): Effect.Effect<{ readonly value: string; read
     }
     return { value, missing }
   })
+
+/** Expands `${VAR}` in every string of the parsed YAML, reporting unset variables by field path. */
+const interpolateAll = (
+  value: unknown,
+  at: ReadonlyArray<PathKey>,
+  onMissing: (path: ReadonlyArray<PathKey>, names: ReadonlyArray<string>) => void
+): Effect.Effect<unknown> =>
+  Effect.gen(function* () {
+    if (typeof value === "string") {
+      const { value: expanded, missing } = yield* interpolate(value)
+      if (missing.length > 0) onMissing(at, missing)
+      return expanded
+    }
+    if (Array.isArray(value)) return yield* Effect.forEach(value, (v, i) => interpolateAll(v, [...at, i], onMissing))
+    if (value !== null && typeof value === "object") {
+      const entries = yield* Effect.forEach(Object.entries(value), ([k, v]) => Effect.map(interpolateAll(v, [...at, k], onMissing), (x) => [k, x] as const))
+      return Object.fromEntries(entries)
+    }
+    return value
+  })
+
+// Without a preset the plugin's Schema sees exactly what the file says, so its error can name the param's own line.
+const preciseIssue = (
+  schema: Schema.Schema<any, any>,
+  params: unknown,
+  prefix: ReadonlyArray<PathKey>,
+  where: (path: ReadonlyArray<PathKey>) => { line: number; column: number }
+): Effect.Effect<Option.Option<SpecIssue>> =>
+  Schema.decodeUnknown(schema)(params, { onExcessProperty: "error" }).pipe(
+    Effect.as(Option.none<SpecIssue>()),
+    Effect.catchTag("ParseError", (error) => Effect.succeed(Option.fromNullable(issuesFromParseError(error, where, prefix)[0])))
+  )
 
 const metricIdOf = (ref: string | { readonly id: string }) => (typeof ref === "string" ? ref : ref.id)
 
@@ -94,10 +132,14 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
     }))
   }
   const at = (p: ReadonlyArray<PathKey>) => locate(doc, lines, p)
-  const raw: unknown = doc.toJS()
-  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    return yield* fail([new SpecIssue({ line: 1, column: 1, field: "", message: "expected a mapping with name, data, model and stages" })])
+  const parsed: unknown = doc.toJS()
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    return yield* fail([new SpecIssue({ ...at([]), field: "", message: "expected a mapping with name, data, model and stages" })])
   }
+  const missing: Array<SpecIssue> = []
+  const raw = yield* interpolateAll(parsed, [], (p, names) =>
+    missing.push(new SpecIssue({ ...at(p), field: p.join("."), message: `environment variable ${names.join(", ")} is not set and has no :-default` })))
+  if (missing.length > 0) return yield* fail(missing)
   const spec = yield* Schema.decodeUnknown(ExperimentSpec)(raw, { onExcessProperty: "error", errors: "all" }).pipe(
     Effect.catchTag("ParseError", (e) => fail(issuesFromParseError(e, at)))
   )
@@ -107,11 +149,7 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
     return yield* fail(expanded.problems.map((p) => new SpecIssue({ ...at(p.axis), field: p.axis.join("."), message: p.message })))
   }
 
-  const source = yield* interpolate(spec.data.source)
-  if (source.missing.length > 0) {
-    return yield* fail([new SpecIssue({ ...at(["data", "source"]), field: "data.source", message: `environment variable ${source.missing.join(", ")} is not set and has no :-default` })])
-  }
-  const dataSource = path.resolve(path.dirname(path.resolve(file)), source.value)
+  const dataSource = path.resolve(spec.data.source)
 
   const { sweep: _sweep, seeds: _seeds, description: _description, ...base } = Schema.encodeSync(ExperimentSpec)(spec)
   const optimizerIds = plugins.optimizers.map((p) => p.manifest.id).sort()
@@ -142,18 +180,20 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
       const plugin = plugins.optimizers.find((p) => p.manifest.id === stageSpec.optimizer)
       const result: ResolvedTrainStage | SpecIssue = plugin === undefined
         ? new SpecIssue({ ...where([...field, "optimizer"]), field: [...field, "optimizer"].join("."), message: `unknown optimizer \`${stageSpec.optimizer}\`; known optimizers: ${optimizerIds.join(", ") || "(none installed)"}` })
-        : yield* resolveOptimizerParams(plugin, { preset: stageSpec.preset, overrides: stageSpec.params }).pipe(
+        : Option.getOrUndefined(stageSpec.preset === undefined ? yield* preciseIssue(plugin.params, stageSpec.params, [...field, "params"], where) : Option.none())
+        ?? (yield* resolveOptimizerParams(plugin, { preset: stageSpec.preset, overrides: stageSpec.params }).pipe(
           Effect.flatMap((params) => Schema.encode(plugin.params)(params).pipe(Effect.orDie)),
           Effect.map((params): ResolvedTrainStage | SpecIssue => ({
             optimizer: plugin.manifest.id, preset: stageSpec.preset ?? null, trainStage: plugin.manifest.stage, dataFormat: plugin.manifest.dataFormat, params
           })),
+          Effect.catchTag("BadArgument", (e) => Effect.succeed(new SpecIssue({ ...where([...field, "preset"]), field: [...field, "preset"].join("."), message: e.message }))),
           Effect.catchTag("InputError", (e) => {
             const sub = e.field === "preset" ? "preset" : "params"
             return Effect.succeed(new SpecIssue({ ...where([...field, sub]), field: [...field, sub].join("."), message: e.reason }))
           }),
           Effect.provideService(FileSystem.FileSystem, fs),
           Effect.provideService(Path.Path, path)
-        )
+        ))
       trainCache.set(key, result)
       return result
     })

@@ -1,5 +1,7 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as FileSystem from "@effect/platform/FileSystem"
+import type * as Path from "@effect/platform/Path"
+import type { Plugins } from "../src/Plugins.ts"
 import { repoRoot } from "@empo/core/testing/sharedData"
 import { type RunId, RunStore } from "@empo/store"
 import { assert, describe, it } from "@effect/vitest"
@@ -15,7 +17,7 @@ const fixture = path.join(repoRoot(), "experiments/_fixtures/sweep/experiment.ya
 
 const harness = <A, E>(
   behave: ((context: StageContext) => Effect.Effect<void, StageFailure> | undefined) | undefined,
-  body: (env: { calls: Array<string>; options: RunnerOptions; dir: string }) => Effect.Effect<A, E, Runner | RunStore>
+  body: (env: { calls: Array<string>; options: RunnerOptions; dir: string }) => Effect.Effect<A, E, Runner | RunStore | FileSystem.FileSystem | Path.Path | Plugins>
 ) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
