@@ -1,0 +1,69 @@
+import { defineMetric, type EvalItem, Metric, MetricError, MetricScores } from "@empo/core"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import { diffLevel, type Mechanism, mechanisms, parseLevel } from "./diffEpitome.ts"
+
+export * from "./diffEpitome.ts"
+
+export const EpitomeSavedParams = Schema.Struct({
+  /** Column of the model's level for mechanism M: the template's `{M}` is replaced by ER, IP or EX. */
+  predictedColumn: Schema.optionalWith(Schema.String.pipe(Schema.includes("{M}")), { default: () => "pred_{M}_scores" }),
+  goldColumn: Schema.optionalWith(Schema.String.pipe(Schema.includes("{M}")), { default: () => "gt_{M}_scores" })
+})
+export type EpitomeSavedParams = typeof EpitomeSavedParams.Type
+
+const version = "1.0.0"
+const id = "epitome-saved"
+
+export const plugin = defineMetric({
+  manifest: {
+    id,
+    kind: "metric",
+    version,
+    description: "diff-ER/IP/EX (empo-method §5.1) from per-row EPITOME levels already saved in the predictions file (pred_*/gt_* columns)",
+    keys: ["diff_ER", "diff_IP", "diff_EX", "diff_mean", "pred_ER", "pred_IP", "pred_EX", "gt_ER", "gt_IP", "gt_EX"]
+  },
+  params: EpitomeSavedParams,
+  layer: (params: EpitomeSavedParams) =>
+    Layer.succeed(
+      Metric,
+      Metric.of({
+        id,
+        version,
+        params,
+        resources: [],
+        score: Effect.fn("epitome-saved.score")(function* (items: ReadonlyArray<EvalItem>) {
+          const perItem: Record<string, Array<number>> = {}
+          const aggregate: Record<string, number> = {}
+          const level = (item: EvalItem, column: string) => {
+            const raw = item.fields[column]
+            if (raw === undefined) {
+              return Effect.fail(new MetricError({ metric: id, inputFault: true, reason: `the predictions have no column \`${column}\` (columns with saved EPITOME levels are needed; item ${item.id})` }))
+            }
+            const x = parseLevel(raw)
+            return x === undefined
+              ? Effect.fail(new MetricError({ metric: id, inputFault: true, reason: `item ${item.id}: \`${column}\` = "${raw}" is not an EPITOME level 0, 1 or 2` }))
+              : Effect.succeed(x)
+          }
+          const mean = (xs: ReadonlyArray<number>) => xs.reduce((s, x) => s + x, 0) / xs.length
+          for (const m of mechanisms as ReadonlyArray<Mechanism>) {
+            const pred: Array<number> = []
+            const gold: Array<number> = []
+            for (const item of items) {
+              pred.push(yield* level(item, params.predictedColumn.replace("{M}", m)))
+              gold.push(yield* level(item, params.goldColumn.replace("{M}", m)))
+            }
+            perItem[`diff_${m}`] = pred.map((p, i) => diffLevel(p, gold[i]!))
+            perItem[`pred_${m}`] = pred
+            perItem[`gt_${m}`] = gold
+            aggregate[`diff_${m}`] = mean(perItem[`diff_${m}`]!)
+            aggregate[`pred_${m}`] = mean(pred)
+            aggregate[`gt_${m}`] = mean(gold)
+          }
+          aggregate["diff_mean"] = (aggregate["diff_ER"]! + aggregate["diff_IP"]! + aggregate["diff_EX"]!) / 3
+          return new MetricScores({ metric: id, version, params, resources: [], perItem, aggregate })
+        })
+      })
+    )
+})
