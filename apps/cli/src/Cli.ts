@@ -1,12 +1,14 @@
 import * as Command from "@effect/cli/Command"
 import { countsCommand } from "./commands/counts.ts"
 import { dataCommand } from "./commands/data.ts"
+import { evalCommand } from "./commands/eval.ts"
 import { experimentCommands } from "./commands/run.ts"
+import { tuiCommand } from "./commands/tui.ts"
 
 // Every command group lives in its own file under ./commands and is listed here, once.
 export const empo = Command.make("empo").pipe(
   Command.withDescription("EmPO Workbench: emotion-grounded preference data, DPO/IPO/KTO training, empathy metrics, sweeps"),
-  Command.withSubcommands([dataCommand, countsCommand, ...experimentCommands])
+  Command.withSubcommands([dataCommand, countsCommand, evalCommand, ...experimentCommands, tuiCommand])
 )
 
 export const cli = Command.run(empo, { name: "empo", version: "0.1.0" })

@@ -1,6 +1,6 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import { type ExperimentPlan, loadExperiment, Plugins, SpecError, SpecIssue } from "@empo/experiments"
+import { type ExperimentPlan, loadExperiment, Plugins, type SpecError } from "@empo/experiments"
 import { RunStore, type StoreError } from "@empo/store"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -80,8 +80,7 @@ export class Launcher extends Context.Tag("@empo/tui/Launcher")<Launcher, {
 
         const preview = Effect.fn("Launcher.preview")(function* (file: string) {
           const plan = yield* loadExperiment(file).pipe(
-            Effect.provideService(Plugins, plugins), Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path),
-            Effect.catchTag("BadArgument", (e) => new SpecError({ file, issues: [new SpecIssue({ line: 1, column: 1, field: "", message: e.message })] })))
+            Effect.provideService(Plugins, plugins), Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path))
           const completed = new Set<string>()
           for (const id of plan.stages.keys()) {
             const record = yield* store.getStage(id)

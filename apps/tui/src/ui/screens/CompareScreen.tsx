@@ -1,7 +1,9 @@
 import * as Effect from "effect/Effect"
 import { Box, Text } from "ink"
 import { useMemo, useState } from "react"
-import { compareSweep, comparisonCsv, comparisonLatex } from "../../compare/sweepComparison.ts"
+import { renderCsv, renderLatex } from "@empo/experiments/Compare"
+import type { RunId } from "@empo/store"
+import { screenComparison } from "../../compare/sweepComparison.ts"
 import { TableExport } from "../../data/TableExport.ts"
 import { TuiStore } from "../../data/TuiStore.ts"
 import { CompareTable } from "../components/CompareTable.tsx"
@@ -20,36 +22,38 @@ export interface CompareScreenProps extends ScreenProps {
 export const CompareScreen = ({ experiment, runIds, width, height, navigate }: CompareScreenProps) => {
   const query = useMemo(() => TuiStore.pipe(Effect.flatMap((store) => store.comparison(experiment))), [experiment])
   const { data, error } = usePolledQuery(query, [experiment], 1000)
-  const [baseline, setBaseline] = useState<string | undefined>(undefined)
+  const [baseline, setBaseline] = useState<RunId | undefined>(undefined)
   const [cursor, setCursor] = useState(0)
   const [firstMetric, setFirstMetric] = useState(0)
   const run = useAction()
-  const comparison = useMemo(() => (data === undefined ? undefined : compareSweep(data, { runIds, baseline })), [data, runIds, baseline])
+  const result = useMemo(() => (data === undefined ? undefined : screenComparison(experiment, data, { runIds, baseline })), [experiment, data, runIds, baseline])
+  const comparison = result === undefined || !("table" in result) ? undefined : result
 
   useScreenKeys((input, key) => {
     if (comparison === undefined) return false
-    const groups = comparison.groups.length
+    const { table } = comparison
+    const groups = table.rows.length
     const exportAs = (extension: "csv" | "tex", text: string) =>
       run(TableExport.pipe(Effect.flatMap((e) => e.write(`compare-${experiment}.${extension}`, text))),
         (path) => navigate({ _tag: "Notify", notice: { tone: "info", text: `wrote ${path}` } }),
         (message) => navigate({ _tag: "Notify", notice: { tone: "error", text: message } }))
     if (matches(Command.Up, input, key)) setCursor((c) => moveCursor(c, -1, groups))
     else if (matches(Command.Down, input, key)) setCursor((c) => moveCursor(c, 1, groups))
-    else if (matches(Command.Baseline, input, key)) setBaseline(comparison.groups[cursor]?.key)
+    else if (matches(Command.Baseline, input, key)) setBaseline(table.rows[cursor]?.runs[0])
     else if (matches(Command.ColumnsLeft, input, key)) setFirstMetric((m) => Math.max(0, m - 1))
-    else if (matches(Command.ColumnsRight, input, key)) setFirstMetric((m) => Math.min(Math.max(0, comparison.metrics.length - 1), m + 1))
-    else if (matches(Command.ExportCsv, input, key)) exportAs("csv", comparisonCsv(comparison))
-    else if (matches(Command.ExportLatex, input, key)) exportAs("tex", comparisonLatex(comparison))
+    else if (matches(Command.ColumnsRight, input, key)) setFirstMetric((m) => Math.min(Math.max(0, table.metrics.length - 1), m + 1))
+    else if (matches(Command.ExportCsv, input, key)) exportAs("csv", renderCsv(table))
+    else if (matches(Command.ExportLatex, input, key)) exportAs("tex", renderLatex(table))
     else return false
     return true
   })
 
-  if (comparison === undefined) return <Text dimColor>{error ?? `reading ${experiment}…`}</Text>
+  if (comparison === undefined) return <Text dimColor>{error ?? (result === undefined || "table" in result ? `reading ${experiment}…` : result.message)}</Text>
   const scope = runIds === undefined ? "whole sweep" : `${runIds.length} chosen runs`
   return (
     <Box flexDirection="column">
-      <Text><Text bold>compare {experiment}</Text><Text dimColor> · {scope} · {comparison.groups.length} groups</Text></Text>
-      <CompareTable comparison={comparison} cursor={Math.min(cursor, Math.max(0, comparison.groups.length - 1))} firstMetric={firstMetric} height={height - 1} width={width} />
+      <Text><Text bold>compare {experiment}</Text><Text dimColor> · {scope} · {comparison.table.rows.length} configurations</Text></Text>
+      <CompareTable comparison={comparison} cursor={Math.min(cursor, Math.max(0, comparison.table.rows.length - 1))} firstMetric={firstMetric} height={height - 1} width={width} />
     </Box>
   )
 }
