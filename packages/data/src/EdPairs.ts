@@ -30,6 +30,9 @@ export const parseEdPairs = (text: string, file: string): ParsedFile<PairRow> | 
   let header: Array<string> | undefined
   let c: Record<(typeof ED_PAIRS_REQUIRED)[number], number> | undefined
   let problem: HeaderProblem | undefined
+  const badRow = (line: number, field: string, reason: string): void => {
+    malformed.push(MalformedRow.make({ file, line, field, reason }))
+  }
   forEachCsvRecord(text, ({ fields, line, unterminatedQuote }) => {
     if (problem !== undefined) return
     if (header === undefined) {
@@ -43,23 +46,20 @@ export const parseEdPairs = (text: string, file: string): ParsedFile<PairRow> | 
       const used = new Set(Object.values(c!))
       return header.map((_, i) => used.has(i))
     }
-    const bad = (field: string, reason: string): void => {
-      malformed.push(MalformedRow.make({ file, line, field, reason }))
-    }
-    if (unterminatedQuote) return bad(header[fields.length - 1] ?? "?", "unterminated quoted field (truncated line)")
+    if (unterminatedQuote) return badRow(line, header[fields.length - 1] ?? "?", "unterminated quoted field (truncated line)")
     if (fields.length !== header.length) {
       const field = header[Math.min(fields.length, header.length - 1)]!
-      return bad(field, `expected ${header.length} columns, found ${fields.length} (truncated line or missing column)`)
+      return badRow(line, field, `expected ${header.length} columns, found ${fields.length} (truncated line or missing column)`)
     }
     const k = c!
     const convId = fields[k.conv_id]!
-    if (convId === "") return bad("conv_id", "missing conversation id")
+    if (convId === "") return badRow(line, "conv_id", "missing conversation id")
     const idx = parseUtteranceIdx(fields[k.utterance_idx])
-    if (idx === undefined || idx < 2) return bad("utterance_idx", `utterance_idx must be an integer ≥ 2 (index of sp2), got ${JSON.stringify(fields[k.utterance_idx])}`)
+    if (idx === undefined || idx < 2) return badRow(line, "utterance_idx", `utterance_idx must be an integer ≥ 2 (index of sp2), got ${JSON.stringify(fields[k.utterance_idx])}`)
     const emotion = fields[k.context]
-    if (!isEdEmotion(emotion)) return bad("context", `unknown emotion label ${JSON.stringify(emotion)} (expected one of the 32 ED labels)`)
+    if (!isEdEmotion(emotion)) return badRow(line, "context", `unknown emotion label ${JSON.stringify(emotion)} (expected one of the 32 ED labels)`)
     const split = normalizeSplit(fields[k.old_split]!)
-    if (split === undefined) return bad("old_split", `unknown split ${JSON.stringify(fields[k.old_split])} (expected train, val or test)`)
+    if (split === undefined) return badRow(line, "old_split", `unknown split ${JSON.stringify(fields[k.old_split])} (expected train, val or test)`)
     rows.push({ convId, utteranceIdx: idx, sp1: fields[k.sp1]!, sp2: fields[k.sp2]!, emotion, situation: fields[k.prompt]!, split, line })
   })
   if (problem !== undefined) return problem

@@ -1,5 +1,29 @@
 import { ChatMessage, type Dialogue, GenerationItem, roleOfTurn } from "@empo/core"
 
+/** A generation item as plain data (its JSON form); builders use it to skip class construction. */
+export type GenerationItemData = typeof GenerationItem.Encoded
+
+/** The study's cut (see {@link generationItem}) as plain data. */
+export const cutForGeneration = (dialogue: Dialogue, systemPrompt?: string): GenerationItemData | undefined => {
+  const n = dialogue.turns.length
+  const targetIndex = n % 2 === 0 ? n - 1 : n - 2
+  if (targetIndex < 1) return undefined
+  const prompt: Array<{ role: "system" | "user" | "assistant"; content: string }> = []
+  if (systemPrompt !== undefined) prompt.push({ role: "system", content: systemPrompt })
+  for (let i = 0; i < targetIndex; i++) prompt.push({ role: roleOfTurn(i), content: dialogue.turns[i]! })
+  return { id: dialogue.id, prompt, target: dialogue.turns[targetIndex]!, prev: dialogue.turns[targetIndex - 1]!, emotion: dialogue.emotion }
+}
+
+/** {@link generationItems} as plain data, same order: what the dataset builders consume. */
+export const generationItemData = (dialogues: ReadonlyArray<Dialogue>, systemPrompt?: string): Array<GenerationItemData> => {
+  const items: Array<GenerationItemData> = []
+  for (const d of sortByConvId(dialogues)) {
+    const item = cutForGeneration(d, systemPrompt)
+    if (item !== undefined) items.push(item)
+  }
+  return items
+}
+
 /**
  * The study's cut (empo-method §1.4): the target is the LAST listener turn and the prompt ends with the
  * user turn before it; `prev` is that user turn. Even length n → prompt d[:-1]; odd n ≥ 3 → prompt

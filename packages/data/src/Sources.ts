@@ -97,7 +97,8 @@ export const loadDataset = Effect.fn("DatasetSources.loadDataset")(function*(opt
   const detected = options.format === "auto" ? detectFormat(firstBytes.subarray(0, 4096), inputs[0]!.path) : options.format
   if (detected instanceof InputError) return yield* detected
   const format: DatasetFormat = detected
-  const decoder = new TextDecoder("utf-8")
+  // Buffer#toString takes V8's fast UTF-8 path; TextDecoder was ~2× slower on the 7 MB pair files.
+  const decoder = { decode: (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8") }
   const malformed: Array<MalformedRow> = []
   const files: Array<string> = []
   let dialogues: Array<Dialogue> = []

@@ -1,7 +1,7 @@
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as Path from "@effect/platform/Path"
-import { type Dialogue, ED_EMOTIONS, type Emotion, type GenerationItem, type GrounderShape, InputError, MalformedRow } from "@empo/core"
-import { DatasetSources, generationItems, HashedFile, hashFiles, inSplit, resolveSystemPrompt, sha256Hex, sortByConvId, SplitChoice, writeFilesAtomically } from "@empo/data"
+import { type Dialogue, ED_EMOTIONS, type Emotion, type GrounderShape, InputError, MalformedRow } from "@empo/core"
+import { DatasetSources, type GenerationItemData, generationItemData, HashedFile, hashFiles, inSplit, resolveSystemPrompt, sha256Hex, sortByConvId, SplitChoice, writeFilesAtomically } from "@empo/data"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { dpoRows, ktoRows, sftRows } from "./Builders.ts"
@@ -78,7 +78,7 @@ export interface BuiltRows {
   readonly rows: ReadonlyArray<unknown>
   readonly prompts: number
   readonly pairing: Pairing | undefined
-  readonly items: ReadonlyArray<GenerationItem>
+  readonly items: ReadonlyArray<GenerationItemData>
 }
 
 /** Pure core of the builder: split-filtered dialogues → rows (and the pairing behind them). */
@@ -88,7 +88,7 @@ export const buildRows = (
   grounder: GrounderShape | undefined
 ): BuiltRows => {
   if (options.kind === "sft") return { rows: sftRows(sortByConvId(dialogues), options.systemPrompt), prompts: dialogues.length, pairing: undefined, items: [] }
-  const items = generationItems(dialogues, options.systemPrompt)
+  const items = generationItemData(dialogues, options.systemPrompt)
   const pairing = options.mode === "faithful"
     ? faithfulPairing(items, dialogues, grounder!.opposites, options.negatives, options.seed)
     : balancedPairing(items, grounder!.opposites, options.negatives, options.seed)

@@ -1,4 +1,5 @@
-import { type Dialogue, type GenerationItem, type KtoExample, type PreferencePair, type SftExample, turnsToChat } from "@empo/core"
+import { type Dialogue, type KtoExample, type PreferencePair, type SftExample, turnsToChat } from "@empo/core"
+import type { GenerationItemData } from "@empo/data"
 import type * as Schema from "effect/Schema"
 import type { Negative } from "./Pairing.ts"
 
@@ -14,7 +15,7 @@ export type SftRow = Encoded<typeof SftExample>
 const assistant = (content: string) => [{ role: "assistant" as const, content }]
 
 /** One DPO pair per negative: chosen = the prompt's gold target, rejected = the negative's gold target. */
-export const dpoRows = (items: ReadonlyArray<GenerationItem>, negatives: ReadonlyArray<Negative>, grounder: string): Array<DpoRow> =>
+export const dpoRows = (items: ReadonlyArray<GenerationItemData>, negatives: ReadonlyArray<Negative>, grounder: string): Array<DpoRow> =>
   negatives.map(({ prompt, rejected, draw }) => {
     const item = items[prompt]!
     const other = items[rejected]!
@@ -32,7 +33,7 @@ export const dpoRows = (items: ReadonlyArray<GenerationItem>, negatives: Readonl
  * desirable one; pass `--negatives 1` for the study's intended 1:1 alternation (§2.4), or weight the
  * classes in the trainer.
  */
-export const ktoRows = (items: ReadonlyArray<GenerationItem>, negatives: ReadonlyArray<Negative>, grounder: string): Array<KtoRow> => {
+export const ktoRows = (items: ReadonlyArray<GenerationItemData>, negatives: ReadonlyArray<Negative>, grounder: string): Array<KtoRow> => {
   const byPrompt = new Map<number, Array<Negative>>()
   for (const n of negatives) {
     const list = byPrompt.get(n.prompt)

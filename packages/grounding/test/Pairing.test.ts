@@ -1,18 +1,32 @@
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it } from "@effect/vitest"
-import { type Dialogue, ED_EMOTIONS, type Emotion, type GenerationItem, type GrounderShape, PreferencePair } from "@empo/core"
-import { generationItems } from "@empo/data"
+import { type Dialogue, ED_EMOTIONS, type Emotion, type GrounderShape, PreferencePair } from "@empo/core"
+import { sharedData } from "@empo/core/testing/sharedData"
+import { type GenerationItemData, generationItems } from "@empo/data"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import { buildRows, type DpoRow, Grounders, PLUTCHIK_1, PLUTCHIK_ORIGINAL } from "../src/index.ts"
 import { realDialogues } from "./fixtures.ts"
 
 const K = 3
-const grounders: ReadonlyArray<GrounderShape> = [Grounders.plutchik1, Grounders.plutchikOriginal, Grounders.randomOther, Grounders.sameEmotion]
+const userMap = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "empo-pairing-")), "theory.yaml")
+fs.writeFileSync(userMap, "joyful: [sad, devastated]\nsad: joyful\nproud: [ashamed, embarrassed, guilty]\n")
+const fromFiles = (options: ConstructorParameters<typeof Grounders.GrounderOptions>[0]) =>
+  Grounders.makeGrounder(Grounders.GrounderOptions.make(options)).pipe(Effect.provide(NodeContext.layer), Effect.orDie)
+// Every grounder of the registry: the four built-in tables plus the two read from files.
+const grounders: ReadonlyArray<{ readonly id: string; readonly make: Effect.Effect<GrounderShape> }> = [
+  ...[Grounders.plutchik1, Grounders.plutchikOriginal, Grounders.randomOther, Grounders.sameEmotion].map((g) => ({ id: g.id, make: Effect.succeed(g) })),
+  { id: "vad-distance", make: fromFiles({ grounder: "vad-distance", lexicon: sharedData("lexicons", "NRC-VAD-Lexicon.txt") }) },
+  { id: "user-map", make: fromFiles({ grounder: "user-map", grounderMap: userMap }) }
+]
 
 const testSplit = (all: ReadonlyArray<Dialogue>) => all.filter((d) => d.split === "test")
 
 /** Checks every DPO row against the real items: chosen = the prompt's gold, rejected = gold of an opposite-emotion dialogue. */
-const checkRows = (rows: ReadonlyArray<DpoRow>, items: ReadonlyArray<GenerationItem>, grounder: GrounderShape) => {
+const checkRows = (rows: ReadonlyArray<DpoRow>, items: ReadonlyArray<GenerationItemData>, grounder: GrounderShape) => {
   const byId = new Map(items.map((i) => [i.id, i]))
   for (const row of rows) {
     const prompt = byId.get(row.provenance.dialogueId)!
@@ -38,9 +52,12 @@ const perPrompt = (rows: ReadonlyArray<DpoRow>) => {
 }
 
 describe("pairing on the real shared ED data", () => {
-  for (const grounder of grounders) {
-    it.effect(`balanced × ${grounder.id}: k distinct opposite negatives per prompt, never its own dialogue`, () =>
+  it("covers every registered grounder", () => expect(grounders.map((g) => g.id).sort()).toEqual(Grounders.GROUNDERS.map((g) => g.id).sort()))
+
+  for (const { id, make } of grounders) {
+    it.effect(`balanced × ${id}: k distinct opposite negatives per prompt, never its own dialogue`, () =>
       Effect.gen(function*() {
+        const grounder = yield* make
         const dialogues = testSplit(yield* realDialogues())
         const built = buildRows(dialogues, { kind: "dpo", mode: "balanced", negatives: K, seed: 7 }, grounder)
         const rows = built.rows as ReadonlyArray<DpoRow>
@@ -60,8 +77,9 @@ describe("pairing on the real shared ED data", () => {
         for (const r of rows) Schema.decodeUnknownSync(PreferencePair)(r)
       }))
 
-    it.effect(`faithful × ${grounder.id}: the study's pairing, ≤ k per prompt, interleaved draws`, () =>
+    it.effect(`faithful × ${id}: the study's pairing, ≤ k per prompt, interleaved draws`, () =>
       Effect.gen(function*() {
+        const grounder = yield* make
         const dialogues = testSplit(yield* realDialogues())
         const built = buildRows(dialogues, { kind: "dpo", mode: "faithful", negatives: K, seed: 7 }, grounder)
         const rows = built.rows as ReadonlyArray<DpoRow>
