@@ -13,7 +13,7 @@ import { unzipSync } from "fflate"
 import { createHash } from "node:crypto"
 import { sentTokenize } from "./Punkt.ts"
 import { PunktParameters, PunktParametersFromJson, punktJsonFromTab, PunktTabLineError } from "./PunktParameters.ts"
-import type { QuoteRule } from "./TreebankWordTokenizer.ts"
+import type { NltkVersion } from "./TreebankWordTokenizer.ts"
 import { wordTokenize } from "./wordTokenize.ts"
 
 /** Where `nltk.download("punkt_tab")` fetches NLTK's Punkt models (a zip with one folder per language). */
@@ -61,7 +61,7 @@ export const DEFAULT_CACHE_SIZE = 100_000
 export const make = (
   params: PunktParameters,
   resource: TokenizerShape["resource"],
-  quoteRule: QuoteRule = "nltk-3.8.1",
+  version: NltkVersion = "3.8.1",
   cacheSize: number = DEFAULT_CACHE_SIZE
 ): TokenizerShape => {
   const cache = new Map<string, ReadonlyArray<string>>()
@@ -69,7 +69,7 @@ export const make = (
     wordTokenize: (text) => {
       const cached = cache.get(text)
       if (cached !== undefined) return cached
-      const tokens = wordTokenize(text, params, quoteRule)
+      const tokens = wordTokenize(text, params, version)
       if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!)
       cache.set(text, tokens)
       return tokens
@@ -144,12 +144,12 @@ export const downloadPunkt = Effect.fn("NltkTokenizer.downloadPunkt")(function* 
 /** The tokenizer from a Punkt parameters file (e.g. `punkt_english.json`). */
 export const layerFromFile = (
   path: string,
-  quoteRule: QuoteRule = "nltk-3.8.1"
+  version: NltkVersion = "3.8.1"
 ): Layer.Layer<Tokenizer, TokenizerDataError, FileSystem.FileSystem> =>
   Layer.effect(
     Tokenizer,
     Effect.map(loadPunktFile(path), ({ params, sha256 }) =>
-      make(params, { name: "punkt_english.json", sha256 }, quoteRule))
+      make(params, { name: "punkt_english.json", sha256 }, version))
   )
 
 /** Where the parameters come from: an explicit file, else the cache dir, filled from `url` on first use. */
@@ -157,7 +157,7 @@ export interface Options {
   readonly file?: string | undefined
   readonly cacheDir: string
   readonly url?: string | undefined
-  readonly quoteRule?: QuoteRule | undefined
+  readonly version?: NltkVersion | undefined
 }
 
 /** The tokenizer, downloading NLTK's English Punkt data into `cacheDir` the first time it is needed. */
@@ -170,13 +170,13 @@ export const layer = (
 > =>
   Layer.unwrapEffect(
     Effect.gen(function* () {
-      if (options.file !== undefined) return layerFromFile(options.file, options.quoteRule)
+      if (options.file !== undefined) return layerFromFile(options.file, options.version)
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
       const cached = path.join(options.cacheDir, CACHED_PUNKT_FILE)
       const present = yield* fs.exists(cached).pipe(Effect.orElseSucceed(() => false))
       if (!present) yield* downloadPunkt(options.url ?? NLTK_PUNKT_TAB_URL, cached)
-      return layerFromFile(cached, options.quoteRule)
+      return layerFromFile(cached, options.version)
     })
   )
 

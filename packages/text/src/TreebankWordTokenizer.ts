@@ -1,9 +1,9 @@
-import { D, S, W } from "./internal/pythonRegex.ts"
+import { D, pythonSplit, S, W } from "./internal/pythonRegex.ts"
 
 // A port of NLTK's `NLTKWordTokenizer.tokenize(sentence)` (nltk/tokenize/destructive.py, the "improved
-// Treebank" cascade), `convert_parentheses=False`. Python's `\b` becomes explicit look-arounds on Python's
-// Unicode `\w`; Python's non-MULTILINE `$` (end, or before a final "\n") is spelled `(?=\n?$)` where a match
-// could end there.
+// Treebank" cascade), `convert_parentheses=False`, as NLTK 3.8.1 and as NLTK 3.10.3 behave. Python's `\b`
+// becomes explicit look-arounds on Python's Unicode `\w`; Python's non-MULTILINE `$` (end, or before a final
+// "\n") is spelled `(?=\n?$)` where a match could end there.
 
 // Each rule carries a cheap necessary condition (a substring it cannot match without), checked on the
 // current text before running the regex: most rules do not apply to most sentences, and skipping them
@@ -42,29 +42,35 @@ const rule = (
 ): Rule => ({ pattern: new RegExp(source, `gu${flags}`), replacement, applies })
 
 /**
- * Which version of the starting-quote rule to apply. NLTK 3.8.1 (what the EmPO study pinned) separates a
- * leading `'` only before a single word character and a word boundary (`'personal` stays one token);
- * NLTK ≥ 3.9 separates it before any word not starting a contraction.
+ * Which NLTK to reproduce. NLTK 3.8.1 is what the EmPO study pinned; three rules changed after it:
+ * - the last starting-quote rule (3.9): 3.8.1 separates a leading `'` only before a single word character
+ *   and a word boundary (`'personal` stays one token), later versions before any non-contraction word;
+ * - whitespace normalisation before the contraction rules (nltk PR #3224, 3.9): in 3.8.1 a contraction
+ *   followed by a tab or newline stays one token (`he's\t` → `he's`);
+ * - dashes U+2012–U+2015 padded as punctuation (nltk PR #3461, 2025): 3.8.1 keeps `food—which` together.
+ * The shared prediction files exercise only the first; all three are covered by the tests.
  */
-export type QuoteRule = "nltk-3.8.1" | "nltk-3.9"
+export type NltkVersion = "3.8.1" | "3.10.3"
 
-const startingQuotes = (quoteRule: QuoteRule): ReadonlyArray<Rule> => [
+const startingQuotes = (version: NltkVersion): ReadonlyArray<Rule> => [
   rule("([«“‘„]|[`]+)", " $1 ", containsAny("«", "“", "‘", "„", "`")),
   rule('^"', "``", (text) => text.startsWith('"')),
   rule("(``)", " $1 ", containsAny("``")),
   rule(String.raw`([ (\[{<])("|'{2})`, "$1 `` ", containsAny('"', "''")),
-  quoteRule === "nltk-3.8.1"
+  version === "3.8.1"
     ? rule(`(')(?!re|ve|ll|m|t|s|d|n)(${W})(?!${W})`, "$1 $2", containsAny("'"), "i")
     : rule(`(?<!${W})(')(?!(?:re|ve|ll|m|t|s|d|n)(?!${W}))(?=${W})`, "$1 ", containsAny("'"), "i")
 ]
 
-const PUNCTUATION: ReadonlyArray<Rule> = [
+const punctuation = (version: NltkVersion): ReadonlyArray<Rule> => [
   rule(String.raw`([^.])(\.)([\])}>"'»”’ ]*)${S}*$`, "$1 $2 $3 ", endsWithFinalPeriod),
   rule(`([:,])([^${D}])`, " $1 $2", containsAny(":", ",")),
   rule(String.raw`([:,])(?=\n?$)`, " $1 ", containsAny(":", ",")),
   rule(String.raw`\.{2,}`, " $& ", containsAny("..")),
   rule("[;@#$%&]", " $& ", containsAny(";", "@", "#", "$", "%", "&")),
-  rule(String.raw`[\u2012-\u2015]`, " $& ", containsAny("\u2012", "\u2013", "\u2014", "\u2015")),
+  ...(version === "3.8.1"
+    ? []
+    : [rule(String.raw`[\u2012-\u2015]`, " $& ", containsAny("\u2012", "\u2013", "\u2014", "\u2015"))]),
   rule(String.raw`([^.])(\.)([\])}>"']*)${S}*$`, "$1 $2$3 ", endsWithFinalPeriod),
   rule("[?!]", " $& ", containsAny("?", "!")),
   rule("([^'])' ", "$1 ' ", containsAny("' ")),
@@ -74,11 +80,11 @@ const PUNCTUATION: ReadonlyArray<Rule> = [
 const PARENS_BRACKETS = rule(String.raw`[\][(){}<>]`, " $& ", containsAny("[", "]", "(", ")", "{", "}", "<", ">"))
 const DOUBLE_DASHES = rule("--", " -- ", containsAny("--"))
 
-const ENDING_QUOTES: ReadonlyArray<Rule> = [
+const endingQuotes = (version: NltkVersion): ReadonlyArray<Rule> => [
   rule("([»”’])", " $1 ", containsAny("»", "”", "’")),
   rule("''", " '' ", containsAny("''")),
   rule('"', " '' ", containsAny('"')),
-  rule(`${S}+`, " "),
+  ...(version === "3.8.1" ? [] : [rule(`${S}+`, " ")]),
   rule("([^' ])('[sS]|'[mM]|'[dD]|') ", "$1 $2 ", containsAny("'")),
   rule("([^' ])('ll|'LL|'re|'RE|'ve|'VE|n't|N'T) ", "$1 $2 ", containsAny("'"))
 ]
@@ -100,26 +106,27 @@ const CONTRACTIONS: ReadonlyArray<Rule> = [
 
 const CONTRACTION_HINT = /cannot|d'ye|gimme|gonna|gotta|lemme|more'n|wanna|'tis|'twas/i
 
-const cascade = (quoteRule: QuoteRule): ReadonlyArray<Rule> => [
-  ...startingQuotes(quoteRule),
-  ...PUNCTUATION,
-  PARENS_BRACKETS,
-  DOUBLE_DASHES
-]
-
-const CASCADES: Record<QuoteRule, ReadonlyArray<Rule>> = {
-  "nltk-3.8.1": cascade("nltk-3.8.1"),
-  "nltk-3.9": cascade("nltk-3.9")
+interface Cascade {
+  readonly beforePadding: ReadonlyArray<Rule>
+  readonly afterPadding: ReadonlyArray<Rule>
 }
 
+const cascade = (version: NltkVersion): Cascade => ({
+  beforePadding: [...startingQuotes(version), ...punctuation(version), PARENS_BRACKETS, DOUBLE_DASHES],
+  afterPadding: endingQuotes(version)
+})
+
+const CASCADES: Record<NltkVersion, Cascade> = { "3.8.1": cascade("3.8.1"), "3.10.3": cascade("3.10.3") }
+
 /** NLTK's `NLTKWordTokenizer().tokenize(sentence)` for one sentence (no sentence splitting). */
-export const treebankWordTokenize = (sentence: string, quoteRule: QuoteRule = "nltk-3.8.1"): Array<string> => {
+export const treebankWordTokenize = (sentence: string, version: NltkVersion = "3.8.1"): Array<string> => {
+  const { beforePadding, afterPadding } = CASCADES[version]
   let text = sentence
-  for (const { applies, pattern, replacement } of CASCADES[quoteRule]) {
+  for (const { applies, pattern, replacement } of beforePadding) {
     if (applies(text, "")) text = text.replace(pattern, replacement)
   }
   text = ` ${text} `
-  for (const { applies, pattern, replacement } of ENDING_QUOTES) {
+  for (const { applies, pattern, replacement } of afterPadding) {
     if (applies(text, "")) text = text.replace(pattern, replacement)
   }
   // One lower-cased copy gates all case-insensitive contraction rules. They only insert spaces, so needles
@@ -130,7 +137,8 @@ export const treebankWordTokenize = (sentence: string, quoteRule: QuoteRule = "n
       if (applies(text, lower)) text = text.replace(pattern, replacement)
     }
   }
-  // After the whitespace rule the only whitespace left is " " (later rules insert nothing else).
+  if (version === "3.8.1") return pythonSplit(text)
+  // After 3.10.3's whitespace rule the only whitespace left is " " (later rules insert nothing else).
   const tokens = text.split(" ")
   let kept = 0
   for (const token of tokens) if (token !== "") tokens[kept++] = token
