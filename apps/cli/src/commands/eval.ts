@@ -1,0 +1,192 @@
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Path from "@effect/platform/Path"
+import { type EvalItem, InputError } from "@empo/core"
+import {
+  type Comparison,
+  compareRuns,
+  MetricRegistry,
+  type MetricRequest,
+  MetricRunner,
+  type Predictions,
+  PredictionsFormat,
+  readPredictions,
+  type RunProgress,
+  type RunResult,
+  summarize,
+  writeResults
+} from "@empo/metrics"
+import { NltkTokenizer } from "@empo/text"
+import * as Config from "effect/Config"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { TokenizerLive } from "../MainLayer.ts"
+import { metricPlugins } from "../plugins.ts"
+
+const predictions = Options.text("predictions").pipe(
+  Options.optional,
+  Options.withDescription("predictions file: the study's ~-separated table, CSV, or `empo generate` JSONL")
+)
+const format = Options.choice("format", PredictionsFormat.literals).pipe(
+  Options.withDefault("auto" as const),
+  Options.withDescription("auto: .jsonl → jsonl, a ~ in the header → tilde, else csv")
+)
+const metrics = Options.text("metrics").pipe(
+  Options.optional,
+  Options.withDescription(`comma-separated metric ids (${metricPlugins.map((p) => p.manifest.id).join(", ")}); default: all that apply`)
+)
+const responseColumn = Options.text("response-column").pipe(
+  Options.optional,
+  Options.withDescription("column (or JSONL key) with the responses to score; default gens / response")
+)
+const human = Options.boolean("human").pipe(Options.withDescription("score the gold listener turns (gen_targets / target) instead"))
+const json = Options.boolean("json").pipe(Options.withDescription("print JSON instead of a table"))
+const out = Options.text("out").pipe(Options.optional, Options.withDescription("directory for per-item scores (scores.jsonl, scores.csv) and summary.json"))
+const param = Options.text("param").pipe(
+  Options.repeated,
+  Options.withDescription("metric parameter as <metric>.<key>=<value> (value read as JSON when it parses), e.g. vad.vadLexicon=lexicons/NRC-VAD-Lexicon.txt")
+)
+const cacheDir = Options.text("cache-dir").pipe(Options.optional, Options.withDescription("metric result cache (default: $EMPO_CACHE/metrics, else ~/.cache/empo/metrics)"))
+const noCache = Options.boolean("no-cache").pipe(Options.withDescription("neither read nor write cached metric results"))
+const punkt = Options.text("punkt").pipe(
+  Options.optional,
+  Options.withDescription("Punkt parameters JSON (default: EMPO_PUNKT, else NLTK's English data downloaded once into EMPO_CACHE)")
+)
+const compare = Options.boolean("compare").pipe(Options.withDescription("compare two predictions files given as arguments: deltas (B − A) with CIs and p-values"))
+const seed = Options.integer("seed").pipe(Options.withDefault(0), Options.withDescription("seed of the bootstrap and permutation test"))
+const files = Args.text({ name: "file" }).pipe(Args.repeated)
+
+const fail = (reason: string, field: string) => Effect.fail(new InputError({ reason, field }))
+
+/** `vad.vadLexicon=path` → per-metric raw params (decoded later by each plugin's Schema). */
+const parseParams = (entries: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const byMetric: Record<string, Record<string, unknown>> = {}
+    for (const entry of entries) {
+      const match = /^([a-z][a-z0-9-]*)\.([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(entry)
+      if (match === null) return yield* fail(`--param ${entry}: expected <metric>.<key>=<value>`, "param")
+      const [, metric, key, raw] = match
+      let value: unknown = raw
+      try {
+        value = JSON.parse(raw!)
+      } catch {
+        // Not JSON: a plain string such as a path.
+      }
+      ;(byMetric[metric!] ??= {})[key!] = value
+    }
+    return byMetric
+  })
+
+const hasSavedEpitome = (p: Predictions) => p.columns.includes("pred_ER_scores")
+
+const chooseMetrics = (requested: Option.Option<string>, loaded: Predictions, isHuman: boolean) =>
+  Effect.gen(function* () {
+    const ids = Option.match(requested, {
+      onNone: () => metricPlugins.map((p) => p.manifest.id).filter((id) => id !== "epitome-saved" || (hasSavedEpitome(loaded) && !isHuman)),
+      onSome: (list) => list.split(",").map((s) => s.trim()).filter((s) => s !== "")
+    })
+    if (ids.length === 0) return yield* fail("--metrics lists no metric", "metrics")
+    if (isHuman && ids.includes("epitome-saved")) {
+      return yield* fail("epitome-saved reads EPITOME levels saved for the model's responses; they do not describe the gold turns scored with --human", "metrics")
+    }
+    return ids
+  })
+
+const progress = (event: RunProgress) =>
+  event._tag === "MetricStarted"
+    ? Console.error(`  ${event.metric}: scoring ${event.items} items …`)
+    : Console.error(`  ${event.metric}: done in ${(event.millis / 1000).toFixed(2)} s${event.cached ? " (cached)" : ""}`)
+
+const fmt = (x: number) => Number.isInteger(x) ? String(x) : x.toFixed(4)
+
+const renderSummary = (file: string, result: RunResult): string => {
+  const lines = [`${file}: ${result.n} items`]
+  for (const s of result.scores) {
+    lines.push(`  ${s.metric}`)
+    const width = Math.max(...Object.keys(s.aggregate).map((k) => k.length))
+    for (const [key, value] of Object.entries(s.aggregate)) lines.push(`    ${key.padEnd(width)}  ${fmt(value)}`)
+  }
+  return lines.join("\n")
+}
+
+const renderComparison = (a: string, b: string, c: Comparison): string => {
+  const lines = [`A = ${a} (${c.nA} items), B = ${b} (${c.nB} items); ${c.paired ? "paired by item id" : "unpaired"}; deltas are B − A`]
+  const header = ["metric.column", "mean A", "mean B", "delta", "95% CI", c.paired ? "p perm" : "", c.paired ? "p t (paired)" : "p t (Welch)", c.paired ? "d_z" : "d"]
+  const rows = c.columns.map((x) => [
+    `${x.metric}.${x.column}`, fmt(x.meanA), fmt(x.meanB), fmt(x.delta), `[${fmt(x.ci.low)}, ${fmt(x.ci.high)}]`,
+    x.pPermutation === null ? "" : x.pPermutation.toPrecision(3), x.pT.toPrecision(3), fmt(x.effectSize)
+  ])
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  const line = (cells: ReadonlyArray<string>) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()
+  lines.push(line(header), ...rows.map(line))
+  const corpus = c.aggregates.filter((x) => !c.columns.some((col) => col.metric === x.metric && col.column === x.key))
+  if (corpus.length > 0) {
+    lines.push("corpus-level (no per-item values, no interval):")
+    for (const x of corpus) lines.push(`  ${x.metric}.${x.key}: A ${fmt(x.a)}  B ${fmt(x.b)}  delta ${fmt(x.b - x.a)}`)
+  }
+  return lines.join("\n")
+}
+
+const defaultCacheDir = Effect.gen(function* () {
+  const path = yield* Path.Path
+  const home = yield* Config.string("HOME").pipe(Config.withDefault("."))
+  const cache = yield* Config.string("EMPO_CACHE").pipe(Config.withDefault(path.join(home, ".cache", "empo")))
+  return path.join(cache, "metrics")
+}).pipe(Effect.orElseSucceed(() => ".empo-cache/metrics"))
+
+export const evalCommand = Command.make(
+  "eval",
+  { predictions, format, metrics, responseColumn, human, json, out, param, cacheDir, noCache, punkt, compare, seed, files },
+  (flags) =>
+    Effect.gen(function* () {
+      const runner = yield* MetricRunner
+      const params = yield* parseParams(flags.param)
+      const cache = flags.noCache ? undefined : Option.isSome(flags.cacheDir) ? flags.cacheDir.value : yield* defaultCacheDir
+      const readOptions = { format: flags.format, responseColumn: Option.getOrUndefined(flags.responseColumn), human: flags.human }
+
+      const score = (file: string) =>
+        Effect.gen(function* () {
+          yield* Console.error(`reading ${file} …`)
+          const loaded = yield* readPredictions(file, readOptions)
+          yield* Console.error(`  ${loaded.items.length} items (${loaded.format}, scoring \`${loaded.responseColumn}\`)`)
+          const ids = yield* chooseMetrics(flags.metrics, loaded, flags.human)
+          const requests: Array<MetricRequest> = ids.map((id) => ({ id, params: params[id] ?? {} }))
+          const result = yield* runner.run(loaded.items, requests, { cacheDir: cache, onProgress: progress })
+          return { items: loaded.items as ReadonlyArray<EvalItem>, result }
+        })
+
+      if (flags.compare) {
+        if (flags.files.length !== 2) return yield* fail(`--compare needs exactly two predictions files (got ${flags.files.length})`, "compare")
+        const [a, b] = flags.files as [string, string]
+        const runA = yield* score(a)
+        const runB = yield* score(b)
+        yield* Console.error("comparing (bootstrap 2000 resamples, permutation test 10000 sign flips) …")
+        const comparison = compareRuns(runA.items, runA.result.scores, runB.items, runB.result.scores, { seed: flags.seed })
+        yield* Console.log(flags.json ? JSON.stringify({ a, b, ...comparison }, null, 2) : renderComparison(a, b, comparison))
+        return
+      }
+      if (flags.files.length > 0) return yield* fail(`unexpected argument ${flags.files[0]} (use --predictions <file>, or --compare A B)`, "predictions")
+      if (Option.isNone(flags.predictions)) return yield* fail("give --predictions <file> (or --compare A B)", "predictions")
+      const file = flags.predictions.value
+      const { items, result } = yield* score(file)
+      if (Option.isSome(flags.out)) {
+        const written = yield* writeResults(flags.out.value, items, result)
+        yield* Console.error(`wrote ${written.join(", ")}`)
+      }
+      yield* Console.log(flags.json ? JSON.stringify(summarize(result)) : renderSummary(file, result))
+    }).pipe(
+      Effect.provide(
+        MetricRunner.layer.pipe(
+          Layer.provideMerge(MetricRegistry.layer(metricPlugins)),
+          Layer.provideMerge(Option.match(flags.punkt, { onNone: () => TokenizerLive, onSome: (file) => NltkTokenizer.layerFromFile(file) }))
+        )
+      )
+    )
+).pipe(
+  Command.withDescription(
+    "Score a predictions file with metric plugins (summary table or --json, per-item scores with --out), or compare two with --compare A B"
+  )
+)
