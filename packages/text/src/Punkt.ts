@@ -64,9 +64,12 @@ const typeNoSentperiod = (token: PunktToken): string => (token.sentbreak ? typeN
 /** Punkt's own word split (punctuation other than periods split off), per line as `_tokenize_words` does. */
 const punktWords = (text: string): Array<PunktToken> => {
   const tokens: Array<PunktToken> = []
-  for (const line of text.split("\n")) {
+  for (const line of text.includes("\n") ? text.split("\n") : [text]) {
     if (!HAS_NON_SPACE.test(line)) continue
-    for (const match of line.matchAll(WORD_TOKENIZER)) tokens.push(makeToken(match[0]))
+    WORD_TOKENIZER.lastIndex = 0
+    for (let match = WORD_TOKENIZER.exec(line); match !== null; match = WORD_TOKENIZER.exec(line)) {
+      tokens.push(makeToken(match[0]))
+    }
   }
   return tokens
 }
@@ -201,7 +204,12 @@ export const sentenceSpans = (text: string, params: PunktParameters): Array<read
   const slices: Array<readonly [number, number]> = []
   let lastBreak = 0
   for (const candidate of potentialEndContexts(text)) {
-    if (containsSentbreak(params, candidate.context)) {
+    // A `?`/`!` candidate is always its own Punkt token (both are non-word characters, and the candidate
+    // regex demands punctuation or whitespace after it), marked as a break in the first pass and never
+    // unmarked (the second pass only revisits period-final tokens), and something follows it in the context:
+    // NLTK's check is always true there, so it is skipped.
+    const mark = text.charCodeAt(candidate.start)
+    if (mark === 63 || mark === 33 || containsSentbreak(params, candidate.context)) {
       slices.push([lastBreak, candidate.end])
       lastBreak = candidate.nextTokStart ?? candidate.end
     }

@@ -15,7 +15,20 @@ interface Rule {
 }
 
 const always = () => true
-const containsAny = (...needles: ReadonlyArray<string>) => (text: string) => needles.some((n) => text.includes(n))
+const escapeRegExp = (s: string) => s.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&")
+// Specialised per arity: the gate runs for every rule of every sentence, often before the JIT has warmed up.
+const containsAny = (...needles: ReadonlyArray<string>): ((text: string) => boolean) => {
+  if (needles.length === 1) {
+    const [needle] = needles as [string]
+    return (text) => text.includes(needle)
+  }
+  if (needles.length === 2) {
+    const [a, b] = needles as [string, string]
+    return (text) => text.includes(a) || text.includes(b)
+  }
+  const any = new RegExp(needles.map(escapeRegExp).join("|"), "u")
+  return (text) => any.test(text)
+}
 const lowerContains = (needle: string) => (_: string, lower: string) => lower.includes(needle)
 
 const CLOSING = new Set(["]", ")", "}", ">", '"', "'", "»", "”", "’", " "])
