@@ -51,14 +51,14 @@ export const screenComparison = (
 export const significanceMarker = (p: number | undefined): string =>
   p === undefined || !Number.isFinite(p) ? "" : p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : ""
 
-/** A number with 4 significant digits, trimmed; `-` when not finite. */
-export const formatNumber = (x: number): string => (Number.isFinite(x) ? String(Number(x.toPrecision(4))) : "-")
+/** A number with `digits` significant digits, trimmed; `-` when not finite. */
+export const formatNumber = (x: number, digits = 4): string => (Number.isFinite(x) ? String(Number(x.toPrecision(digits))) : "-")
 
 /** `mean±ci` (the ± part only with two or more seeds) plus the significance marker. */
 export const formatCell = (cell: MetricCell | undefined): string =>
   cell === undefined || cell.n === 0
     ? "-"
-    : `${formatNumber(cell.mean)}${Number.isFinite(cell.ci95) ? `±${formatNumber(cell.ci95)}` : ""}${significanceMarker(cell.p)}`
+    : `${formatNumber(cell.mean)}${Number.isFinite(cell.ci95) ? `±${formatNumber(cell.ci95, 2)}` : ""}${significanceMarker(cell.p)}`
 
 /** A row's label and its number of seeds, e.g. `beta=0.1 (3)`. */
 export const rowLabel = (row: ComparisonRow): string => `${row.label} (${row.seeds.length})`

@@ -1,4 +1,4 @@
-import { Box, useApp, useInput, useStdin } from "ink"
+import { Box, type Key, useApp, useInput, useStdin } from "ink"
 import { useReducer, useRef } from "react"
 import type { TuiRuntime } from "../runtime.ts"
 import { Footer } from "./components/Footer.tsx"
@@ -7,7 +7,7 @@ import { HelpOverlay } from "./components/HelpOverlay.tsx"
 import { RuntimeContext } from "./hooks/RuntimeContext.ts"
 import { type ScreenKeyHandler, ScreenKeysContext } from "./hooks/ScreenKeys.ts"
 import { useTerminalSize } from "./hooks/useTerminalSize.ts"
-import { Command, describeKeys, matches } from "./key/keyBindings.ts"
+import { Command, describeKeys, matches, splitPrintable } from "./key/keyBindings.ts"
 import { CompareScreen } from "./screens/CompareScreen.tsx"
 import { ExperimentsScreen } from "./screens/ExperimentsScreen.tsx"
 import { LaunchScreen } from "./screens/LaunchScreen.tsx"
@@ -42,13 +42,16 @@ export const App = ({ runtime }: { readonly runtime: TuiRuntime }) => {
   const screenKeys = useRef<{ handler: ScreenKeyHandler | null }>({ handler: null })
   const screen = currentScreen(nav)
 
-  useInput((input, key) => {
+  const handleKey = (input: string, key: Key) => {
     if (!nav.help && screenKeys.current.handler?.(input, key) === true) return
     if (matches(Command.Quit, input, key)) exit()
     else if (matches(Command.Help, input, key)) navigate({ _tag: "ToggleHelp" })
     else if (matches(Command.Back, input, key)) navigate({ _tag: "Back" })
     else if (matches(Command.NextTab, input, key)) navigate({ _tag: "NextTab" })
     else if (matches(Command.Launch, input, key) && screen.kind !== "launch") navigate({ _tag: "Open", screen: { kind: "launch" } })
+  }
+  useInput((input, key) => {
+    for (const single of splitPrintable(input, key)) handleKey(single, key)
   }, { isActive: isRawModeSupported })
 
   const width = Math.max(40, columns)

@@ -1,5 +1,5 @@
 import { Box, Text } from "ink"
-import { formatCell, rowLabel, type ScreenComparison } from "../../compare/sweepComparison.ts"
+import { formatCell, rowLabel, type ScreenComparison, shortParamNames } from "../../compare/sweepComparison.ts"
 import { scrollOffset } from "../state/listCursor.ts"
 import { fit } from "./format.ts"
 
@@ -24,9 +24,10 @@ export const CompareTable = ({ comparison, cursor, firstMetric, height, width }:
   const bodyHeight = Math.max(1, height - 2)
   const offset = scrollOffset(cursor, bodyHeight, table.rows.length)
   const hasBaseline = table.rows.some((r) => r.isBaseline)
+  const titles = shortParamNames(table.metrics)
   return (
     <Box flexDirection="column">
-      <Text bold>{fit("configuration (seeds)", labelWidth + 2)} {metrics.map((m) => `${fit(m, cellWidth, "right")} `).join("")}</Text>
+      <Text bold>{fit("configuration (seeds)", labelWidth + 2)} {metrics.map((m) => `${fit(titles[m]!, cellWidth, "right")} `).join("")}</Text>
       {table.rows.slice(offset, offset + bodyHeight).map((row, i) => {
         const index = offset + i
         return (

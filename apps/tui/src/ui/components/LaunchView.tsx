@@ -38,7 +38,7 @@ export const LaunchView = ({ state, height, width }: LaunchViewProps) => {
           {phase.issues.slice(0, Math.max(1, Math.floor(room / 2))).map((issue, i) => (
             <Box key={i} flexDirection="column">
               <Text dimColor>{fit(`${String(issue.line).padStart(4)} │ ${phase.source[issue.line - 1] ?? ""}`, width)}</Text>
-              <Text color="red">{fit(`${issue.line}:${issue.column} ${issue.field === "" ? "" : `${issue.field}: `}${issue.message}`, width)}</Text>
+              <Text color="red" wrap="wrap">{`${issue.line}:${issue.column} ${issue.field === "" ? "" : `${issue.field}: `}${issue.message}`}</Text>
             </Box>
           ))}
         </Box>

@@ -61,35 +61,42 @@ export const keyBindings: Readonly<Record<Command, ReadonlyArray<KeySpec>>> = {
 
 /** What each command does, for the `?` overlay. */
 export const commandHelp: Readonly<Record<Command, string>> = {
-  [Command.Quit]: "quit (a launched sweep keeps running)",
+  [Command.Quit]: "quit (sweeps keep running)",
   [Command.Help]: "toggle this help",
-  [Command.Launch]: "launch a sweep from a YAML file",
-  [Command.NextTab]: "switch between Experiments and Launch",
+  [Command.Launch]: "launch a sweep",
+  [Command.NextTab]: "Experiments / Launch tab",
   [Command.Back]: "back / close",
   [Command.Up]: "move up",
   [Command.Down]: "move down",
   [Command.PageUp]: "page up",
   [Command.PageDown]: "page down",
-  [Command.Open]: "open the selected item",
-  [Command.Filter]: "filter rows (type, enter to keep, esc to clear)",
+  [Command.Open]: "open selected item",
+  [Command.Filter]: "filter rows (esc clears)",
   [Command.Sort]: "sort by the next column",
-  [Command.Reverse]: "reverse the sort order",
-  [Command.Select]: "choose a run for compare",
-  [Command.Compare]: "compare chosen runs (or the whole sweep)",
-  [Command.CancelSweep]: "cancel the running sweep (SIGINT)",
-  [Command.Baseline]: "make the selected group the baseline",
-  [Command.ColumnsLeft]: "show earlier metric columns",
-  [Command.ColumnsRight]: "show later metric columns",
-  [Command.ExportCsv]: "export the comparison as CSV",
-  [Command.ExportLatex]: "export the comparison as LaTeX",
-  [Command.EditPath]: "type a YAML path instead of picking",
-  [Command.Confirm]: "confirm and start the runner"
+  [Command.Reverse]: "reverse sort order",
+  [Command.Select]: "choose run for compare",
+  [Command.Compare]: "compare chosen/all runs",
+  [Command.CancelSweep]: "cancel sweep (SIGINT)",
+  [Command.Baseline]: "set baseline row",
+  [Command.ColumnsLeft]: "earlier metric columns",
+  [Command.ColumnsRight]: "later metric columns",
+  [Command.ExportCsv]: "export CSV",
+  [Command.ExportLatex]: "export LaTeX",
+  [Command.EditPath]: "type a YAML path",
+  [Command.Confirm]: "start the runner"
 }
 
 const pressed = (spec: KeySpec, input: string, key: Key): boolean => {
   if ((spec.ctrl ?? false) !== key.ctrl) return false
   return "input" in spec ? input === spec.input : key[spec.key] === true
 }
+
+/**
+ * Splits what Ink delivers as one `input` when keys arrive in the same read (fast typing, tmux
+ * send-keys) into single key presses; escape sequences and modified keys stay whole.
+ */
+export const splitPrintable = (input: string, key: Key): ReadonlyArray<string> =>
+  input.length > 1 && !key.ctrl && !key.meta && !input.includes("\u001b") ? [...input] : [input]
 
 /** True when `input`/`key` (from Ink's `useInput`) is one of the bindings of `command`. */
 export const matches = (command: Command, input: string, key: Key, bindings: Readonly<Record<Command, ReadonlyArray<KeySpec>>> = keyBindings): boolean =>
