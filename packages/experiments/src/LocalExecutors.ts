@@ -19,8 +19,12 @@ export const StageFiles = { data: "data.jsonl", items: "items.jsonl", prediction
 
 const datasetKind = { preference: "dpo", kto: "kto", sft: "sft" } as const
 
-const failWith = (what: string) => (error: { readonly message: string; readonly traceback?: string | undefined }) =>
-  new StageFailure({ reason: `${what}: ${error.message}`, ...(error.traceback === undefined ? {} : { stderrTail: error.traceback }) })
+// The bridge puts a dead worker's last stderr lines into the message; the store keeps them as the stage's tail.
+const failWith = (what: string) => (error: { readonly message: string; readonly traceback?: string | undefined }) => {
+  const marker = error.message.indexOf("last stderr:")
+  const tail = error.traceback ?? (marker < 0 ? undefined : error.message.slice(marker + "last stderr:".length).trim())
+  return new StageFailure({ reason: `${what}: ${marker < 0 ? error.message : error.message.slice(0, marker).replace(/[;\s]+$/, "")}`, ...(tail === undefined ? {} : { stderrTail: tail }) })
+}
 
 type Environment = MetricRunner | Plugins | MetricEnvironment
 type LocalExecutor<R = Environment> = (context: StageContext) => Effect.Effect<StageResult, StageFailure, R>
