@@ -3,7 +3,7 @@ import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { sharedData } from "@empo/core/testing/sharedData"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { ConfigProvider, Effect, Layer } from "effect"
 import { zipSync } from "fflate"
 import * as fs from "node:fs"
 import * as http from "node:http"
@@ -104,6 +104,23 @@ describe("NltkTokenizer", () => {
       assert.strictEqual(error._tag, "TokenizerDownloadError")
       assert.include(error.message, "english/abbrev_types.txt")
     }).pipe(Effect.provide(Live)))
+
+  it.effect("remembers tokens per text, and layerConfig reads EMPO_PUNKT", () =>
+    Effect.gen(function* () {
+      const tokenizer = yield* Tokenizer
+      const first = tokenizer.wordTokenize(sentence)
+      assert.strictEqual(tokenizer.wordTokenize(sentence), first)
+      assert.deepStrictEqual(tokenizer.wordTokenize(sentence.toLowerCase())[0], "mr.")
+      const bounded = NltkTokenizer.make(new PunktParameters(englishJson), tokenizer.resource, "3.8.1", 2)
+      const a = bounded.wordTokenize("a")
+      bounded.wordTokenize("b")
+      bounded.wordTokenize("c")
+      assert.notStrictEqual(bounded.wordTokenize("a"), a)
+      assert.deepStrictEqual(bounded.wordTokenize("a"), a)
+    }).pipe(
+      Effect.provide(NltkTokenizer.layerConfig.pipe(Layer.provide(Live))),
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["EMPO_PUNKT", sharedData("nltk", "punkt_english.json")]])))
+    ))
 
   it.scoped("a malformed parameters file is a TokenizerDataError naming the file and the field", () =>
     Effect.gen(function* () {
