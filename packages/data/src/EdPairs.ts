@@ -36,11 +36,11 @@ export const parseEdPairs = (text: string, file: string): ParsedFile<PairRow> | 
   forEachCsvRecord(text, ({ fields, line, unterminatedQuote }) => {
     if (problem !== undefined) return
     if (header === undefined) {
-      header = fields.map((h) => h.trim())
+      header = fields.map((h) => h.trim()) // a copy: `fields` is reused by the reader
       c = Object.fromEntries(ED_PAIRS_REQUIRED.map((name) => [name, header!.indexOf(name)])) as typeof c
       const missing = ED_PAIRS_REQUIRED.find((name) => c![name] < 0)
       if (missing !== undefined) {
-        problem = { _tag: "HeaderProblem", missing, header: fields.join(",") }
+        problem = { _tag: "HeaderProblem", missing, header: header.join(",") }
         return
       }
       const used = new Set(Object.values(c!))

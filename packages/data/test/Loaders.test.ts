@@ -36,7 +36,7 @@ describe("CSV reader", () => {
   it("handles quotes, doubled quotes, newlines inside quotes, CRLF and reports start lines", () => {
     const records: Array<{ fields: Array<string>; line: number; unterminatedQuote: boolean }> = []
     forEachCsvRecordForTests("a,b,c\r\n1,\"x, \"\"y\"\"\",3\r\n\r\n2,\"multi\nline\",4\n5,,\n6,\"open", (r) => {
-      records.push(r)
+      records.push({ ...r, fields: [...r.fields] })
     })
     expect(records).toEqual([
       { fields: ["a", "b", "c"], line: 1, unterminatedQuote: false },

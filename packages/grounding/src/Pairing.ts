@@ -28,7 +28,7 @@ export interface Pairing {
 /** Sampling modes. */
 export type Mode = "faithful" | "balanced"
 
-const eligible = (items: ReadonlyArray<Candidate>, prompt: number, candidate: number): boolean =>
+const differentDialogue = (items: ReadonlyArray<Candidate>, prompt: number, candidate: number): boolean =>
   candidate !== prompt && items[candidate]!.id !== items[prompt]!.id && items[candidate]!.target !== items[prompt]!.target
 
 /**
@@ -51,7 +51,9 @@ export const balancedPairing = (
     if (list === undefined) byEmotion.set(item.emotion, [i])
     else list.push(i)
   })
-  const perPrompt: Array<Array<Negative>> = items.map(() => [])
+  const ids = items.map((item) => item.id)
+  const targets = items.map((item) => item.target)
+  const perPrompt: Array<Array<Negative> | undefined> = new Array(items.length)
   let shortPrompts = 0
   ED_EMOTIONS.forEach((emotion, emotionIndex) => {
     const prompts = byEmotion.get(emotion)
@@ -62,29 +64,34 @@ export const balancedPairing = (
     let deck = permutation(pool, rng)
     let top = 0
     for (const prompt of prompts) {
-      const picked = new Set<number>()
-      const pickedTexts = new Set<string>()
-      const ok = (c: number) => eligible(items, prompt, c) && !picked.has(c) && !pickedTexts.has(items[c]!.target)
+      const picked: Array<Negative> = []
+      // Eligible: another dialogue, a text different from the chosen one and from those already picked.
+      const eligible = (c: number): boolean => {
+        if (c === prompt || ids[c] === ids[prompt] || targets[c] === targets[prompt]) return false
+        for (const n of picked) if (n.rejected === c || targets[n.rejected] === targets[c]) return false
+        return true
+      }
       for (let draw = 0; draw < k && pool.length > 0; draw++) {
-        let found = scan(deck, top, ok)
+        let found = scan(deck, top, eligible)
         if (found < 0) {
           deck = permutation(pool, rng)
           top = 0
-          found = scan(deck, 0, ok)
+          found = scan(deck, 0, eligible)
           if (found < 0) break
         }
         const card = deck[found]!
         deck[found] = deck[top]!
         deck[top] = card
         top++
-        picked.add(card)
-        pickedTexts.add(items[card]!.target)
-        perPrompt[prompt]!.push({ prompt, rejected: card, draw })
+        picked.push({ prompt, rejected: card, draw })
       }
-      if (opposite.length > 0 && picked.size < k) shortPrompts++
+      if (opposite.length > 0 && picked.length < k) shortPrompts++
+      perPrompt[prompt] = picked
     }
   })
-  return { negatives: perPrompt.flat(), droppedIdentical: 0, shortPrompts }
+  const negatives: Array<Negative> = []
+  for (const list of perPrompt) if (list !== undefined) for (const n of list) negatives.push(n)
+  return { negatives, droppedIdentical: 0, shortPrompts }
 }
 
 const poolOf = (items: ReadonlyArray<Candidate>, emotions: ReadonlySet<Emotion>): Array<number> => {
@@ -148,7 +155,7 @@ export const faithfulPairing = (
       const other = opposite.get(item.id)
       const rejected = other === undefined ? undefined : itemIndex.get(other)
       if (rejected === undefined) return
-      if (!eligible(items, prompt, rejected)) {
+      if (!differentDialogue(items, prompt, rejected)) {
         droppedIdentical++
         return
       }
