@@ -23,7 +23,12 @@ const makeSpecificityMetric = Effect.fn("SpecificityMetric.make")(function* (par
   const tokenizer = yield* Tokenizer
   const path = yield* Path.Path
   const { counts, sha256 } = yield* loadCounts(params.counts).pipe(
-    Effect.mapError((error) => new MetricError({ metric: ID, reason: error.message, inputFault: true }))
+    Effect.mapError((error) =>
+      new MetricError({
+        metric: ID,
+        reason: `${error.message} (param \`counts\`; build one with \`empo counts build --corpus <file>\`)`,
+        inputFault: true
+      }))
   )
   const table = nidfTable(counts)
   const resources = [new MetricResource({ name: path.basename(params.counts), sha256 }), new MetricResource(tokenizer.resource)]

@@ -24,12 +24,19 @@ export const VadParams = Schema.Struct({
 })
 export type VadParams = typeof VadParams.Type
 
-const readLexicon = <A>(path: string, parse: (text: string) => A) =>
+const NRC_HINT = "the NRC lexicons are free for research from NRC Canada (saifmohammad.com) under their terms of use"
+
+const readLexicon = <A>(param: keyof VadParams, path: string, parse: (text: string) => A) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const paths = yield* Path.Path
     const text = yield* fs.readFileString(path).pipe(
-      Effect.mapError((error) => new MetricError({ metric: ID, reason: `cannot read lexicon ${path}: ${error.message}`, inputFault: true }))
+      Effect.mapError((error) =>
+        new MetricError({
+          metric: ID,
+          reason: `cannot read lexicon ${path} (param \`${param}\`): ${error.message}; ${NRC_HINT}`,
+          inputFault: true
+        }))
     )
     const lexicon = yield* Effect.try({
       try: () => parse(text),
@@ -51,8 +58,8 @@ const readLexicon = <A>(path: string, parse: (text: string) => A) =>
 
 const makeVadMetric = Effect.fn("VadMetric.make")(function* (params: VadParams) {
   const tokenizer = yield* Tokenizer
-  const vad = yield* readLexicon(params.vadLexicon, parseVadLexicon)
-  const intensity = yield* readLexicon(params.intensityLexicon, parseIntensityLexicon)
+  const vad = yield* readLexicon("vadLexicon", params.vadLexicon, parseVadLexicon)
+  const intensity = yield* readLexicon("intensityLexicon", params.intensityLexicon, parseIntensityLexicon)
   const lexicons = { vad: vad.lexicon, intensity: intensity.lexicon }
   const resources = [vad.resource, intensity.resource, new MetricResource(tokenizer.resource)]
 
