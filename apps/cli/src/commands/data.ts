@@ -37,7 +37,7 @@ const inspect = Command.make("inspect", { source, format, strict, json }, (flags
   })).pipe(Command.withDescription("Count dialogues, utterances, generation items and emotions per split; list malformed rows"))
 
 
-const split = Options.text("split").pipe(Options.withDescription("train, valid, test or all (ed-pairs: the original ED split, column old_split)"))
+const split = Options.choice("split", ["train", "valid", "test", "all"]).pipe(Options.withDescription("which split (ed-pairs: the original ED split, column old_split; HF `validation` = valid)"))
 const systemPrompt = Options.text("system-prompt").pipe(
   Options.optional,
   Options.withDescription(`a system message prepended to every prompt: one of the study's prompts by name (${SYSTEM_PROMPT_NAMES.join(", ")}; see empo-method §4.2) or literal text`)
@@ -49,7 +49,11 @@ const optional = <A>(key: string, value: Option.Option<A>): Record<string, A> =>
 // Flags are decoded with the same Schema the library exports, so bad values become exit-2 InputErrors.
 const decodeFlags = <A, I>(schema: Schema.Schema<A, I>, raw: unknown) =>
   Schema.decodeUnknown(schema)(raw).pipe(
-    Effect.mapError((e) => new InputError({ reason: `invalid options: ${ParseResult.TreeFormatter.formatErrorSync(e)}` }))
+    Effect.mapError((e) => {
+      const issue = ParseResult.ArrayFormatter.formatErrorSync(e)[0]
+      const flag = issue === undefined ? undefined : `--${String(issue.path[0] ?? "").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`
+      return new InputError({ reason: `invalid value: ${issue?.message ?? ParseResult.TreeFormatter.formatErrorSync(e)}`, ...(flag === undefined ? {} : { field: flag }) })
+    })
   )
 
 const renderBuild = (m: DatasetManifest): string =>
