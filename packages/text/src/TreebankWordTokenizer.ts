@@ -26,7 +26,9 @@ const containsAny = (...needles: ReadonlyArray<string>): ((text: string) => bool
     const [a, b] = needles as [string, string]
     return (text) => text.includes(a) || text.includes(b)
   }
-  const any = new RegExp(needles.map(escapeRegExp).join("|"), "u")
+  const any = needles.every((n) => [...n].length === 1)
+    ? new RegExp(`[${needles.map((n) => (/[\\\]^-]/.test(n) ? `\\${n}` : n)).join("")}]`, "u")
+    : new RegExp(needles.map(escapeRegExp).join("|"), "u")
   return (text) => any.test(text)
 }
 const lowerContains = (needle: string) => (_: string, lower: string) => lower.includes(needle)
