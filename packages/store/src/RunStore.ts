@@ -201,15 +201,28 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
           WHERE id = ${id}`.pipe(Effect.mapError(fail("set run status")))
       })
 
-      // Multi-row INSERTs inside one transaction: ~100× faster than a statement per point. 5 columns ×
-      // 400 rows stays far below SQLite's 32,766 bound parameters, and equal-sized chunks reuse one prepared statement.
+      // Multi-row INSERTs inside one transaction, from one prepared statement per chunk size: building the
+      // statement with `sql.insert` costs more than SQLite's own work at 100,000 points/s. 5 columns × 400 rows
+      // stays far below SQLite's 32,766 bound parameters.
       const chunkSize = 400
+      const insertPointsSql = (rows: number) =>
+        `INSERT INTO metric_points (stage_id, key, step, value, time) VALUES ${Array.from({ length: rows }, () => "(?,?,?,?,?)").join(",")}`
+      const fullChunkSql = insertPointsSql(chunkSize)
       const appendMetricPoints = Effect.fn("RunStore.appendMetricPoints")(function* (points: ReadonlyArray<MetricPoint>) {
         if (points.length === 0) return
         yield* sql.withTransaction(Effect.gen(function* () {
           for (let start = 0; start < points.length; start += chunkSize) {
-            const chunk = points.slice(start, start + chunkSize)
-            yield* sql`INSERT INTO metric_points ${sql.insert(chunk.map((p) => ({ stageId: p.stageId, key: p.key, step: p.step, value: p.value, time: p.time })))}`
+            const end = Math.min(points.length, start + chunkSize)
+            const values = new Array<unknown>((end - start) * 5)
+            for (let i = start, j = 0; i < end; i++) {
+              const p = points[i]!
+              values[j++] = p.stageId
+              values[j++] = p.key
+              values[j++] = p.step
+              values[j++] = p.value
+              values[j++] = p.time
+            }
+            yield* sql.unsafe(end - start === chunkSize ? fullChunkSql : insertPointsSql(end - start), values)
           }
         })).pipe(Effect.mapError(fail("append metric points")))
       })

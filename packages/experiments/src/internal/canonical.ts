@@ -1,11 +1,18 @@
 import { createHash } from "node:crypto"
 
-/** JSON with object keys sorted, so equal values always hash equally. */
-export const canonicalJson = (value: unknown): string =>
-  JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v)
+/** JSON with object keys sorted, so equal values always hash equally (same text as a sorted `JSON.stringify`). */
+export const canonicalJson = (value: unknown): string => {
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null"
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined || typeof v === "function" ? "null" : canonicalJson(v))).join(",")}]`
+  const record = value as Record<string, unknown>
+  const parts: Array<string> = []
+  for (const key of Object.keys(record).sort()) {
+    const v = record[key]
+    if (v === undefined || typeof v === "function") continue
+    parts.push(`${JSON.stringify(key)}:${canonicalJson(v)}`)
+  }
+  return `{${parts.join(",")}}`
+}
 
 export const sha256Hex = (text: string): string => createHash("sha256").update(text).digest("hex")
 

@@ -1,0 +1,125 @@
+/**
+ * Run-store and planner benchmark: `npx tsx tools/bench/store/bench.ts`.
+ *   1. metric-point ingest (target ≥ 100,000 points/s) vs a one-INSERT-per-point baseline on the same client;
+ *   2. `compare` over 1,000 runs × 20 metrics (target < 200 ms): store query + aggregation;
+ *   3. expansion of a 10,000-run grid (target < 1 s): the pure sweep expansion, and the full
+ *      YAML → plan load (Schema decode of every run, content-addressed stages).
+ */
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { compareExperiment, expandSweep, loadExperiment, Plugins, SweepSpec } from "@empo/experiments"
+import { type RunId, RunStore, type StageId } from "@empo/store"
+import { Effect, Layer, Schema } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "empo-bench-store-"))
+const ms = (start: number) => performance.now() - start
+const line = (label: string, value: string, target?: string) =>
+  process.stdout.write(`${label.padEnd(58)} ${value.padStart(16)}${target === undefined ? "" : `   (target ${target})`}\n`)
+
+const ingest = Effect.gen(function* () {
+  const store = yield* RunStore
+  const sql = yield* SqlClient.SqlClient
+  yield* store.upsertExperiment({ name: "bench", description: "", specFile: null, spec: {} })
+  const stageId = "train-bench" as StageId
+  yield* store.registerStage({ id: stageId, kind: "train", inputs: {}, outputDir: dir })
+  const points = (n: number, offset: number) =>
+    Array.from({ length: n }, (_, i) => ({ stageId, key: `loss/${i % 8}`, step: offset + i, value: Math.random(), time: Date.now() }))
+
+  const total = 200_000
+  const batch = 2_000
+  let start = performance.now()
+  for (let offset = 0; offset < total; offset += batch) yield* store.appendMetricPoints(points(batch, offset))
+  const batchedRate = total / (ms(start) / 1000)
+
+  const naiveTotal = 5_000
+  const naive = points(naiveTotal, total)
+  start = performance.now()
+  yield* sql.withTransaction(Effect.forEach(naive, (p) =>
+    sql`INSERT INTO metric_points (stage_id, key, step, value, time) VALUES (${p.stageId}, ${p.key}, ${p.step}, ${p.value}, ${p.time})`, { discard: true }))
+  const naiveRate = naiveTotal / (ms(start) / 1000)
+
+  line("ingest: RunStore.appendMetricPoints, batches of 2,000", `${Math.round(batchedRate).toLocaleString("en")} pts/s`, "≥ 100,000 pts/s")
+  line("ingest baseline: one INSERT per point, one transaction", `${Math.round(naiveRate).toLocaleString("en")} pts/s`)
+  line("ingest speed-up over baseline", `${(batchedRate / naiveRate).toFixed(1)}×`)
+
+  start = performance.now()
+  const tail = yield* store.metricPointsSince("none" as RunId, 0)
+  void tail
+  line("tail query on a run with no points (index check)", `${ms(start).toFixed(2)} ms`)
+})
+
+const compare = Effect.gen(function* () {
+  const store = yield* RunStore
+  const sql = yield* SqlClient.SqlClient
+  yield* store.upsertExperiment({ name: "cmp", description: "", specFile: null, spec: {} })
+  const runs = 1_000
+  const metrics = 20
+  yield* sql.withTransaction(Effect.gen(function* () {
+    for (let r = 0; r < runs; r++) {
+      const id = `run-${r}` as RunId
+      const stage = `evaluate-${r}` as StageId
+      yield* store.registerStage({ id: stage, kind: "evaluate", inputs: {}, outputDir: dir })
+      yield* store.registerRun({
+        id, experiment: "cmp", label: `beta=${(r % 50) / 100} seed=${r % 20}`, seed: r % 20, position: r, config: {},
+        params: { "stages.preference.params.beta": (r % 50) / 100, seed: r % 20, "model.kind": "tiny" },
+        stages: [{ stageId: stage, name: "evaluate" }]
+      })
+      yield* store.setSummaryMetrics(stage, Object.fromEntries(Array.from({ length: metrics }, (_, m) => [`metric.m${m}`, Math.random()])))
+    }
+  }))
+  const timings: Array<number> = []
+  for (let i = 0; i < 5; i++) {
+    const start = performance.now()
+    const data = yield* store.comparisonData("cmp")
+    const table = compareExperiment("cmp", data, { baseline: "run-0" as RunId })
+    if (!("rows" in table) || table.rows.length !== 50) throw new Error("unexpected comparison")
+    timings.push(ms(start))
+  }
+  timings.sort((a, b) => a - b)
+  line("compare: 1,000 runs × 20 metrics → 50 configs (median of 5)", `${timings[2]!.toFixed(1)} ms`, "< 200 ms")
+})
+
+const expansion = Effect.gen(function* () {
+  const grid = {
+    "model.hidden": [32, 48, 64, 80, 96, 112, 128, 144, 160, 176],
+    "model.layers": [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    "stages.generate.maxNewTokens": [16, 24, 32, 40, 48, 56, 64, 72, 80, 88],
+    "data.limit": [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+  }
+  const sweep = Schema.decodeUnknownSync(SweepSpec)({ grid })
+  let start = performance.now()
+  const expanded = expandSweep(sweep)
+  const pure = ms(start)
+  if (!("assignments" in expanded) || expanded.assignments.length !== 10_000) throw new Error("unexpected expansion")
+  line("expansion: 10,000-run grid, expandSweep (pure)", `${pure.toFixed(1)} ms`, "< 1 s")
+
+  const file = path.join(dir, "grid.yaml")
+  fs.writeFileSync(file, [
+    "name: grid", "data:", "  source: /nonexistent/ed", "model:", "  kind: tiny", "stages:", "  generate:", "    limit: 8",
+    "sweep:", "  grid:", ...Object.entries(grid).map(([k, v]) => `    ${k}: [${v.join(", ")}]`), ""
+  ].join("\n"))
+  start = performance.now()
+  const plan = yield* loadExperiment(file)
+  const full = ms(start)
+  line(`expansion: YAML → plan (${plan.runs.length.toLocaleString("en")} runs, ${plan.stages.size.toLocaleString("en")} stages)`, `${full.toFixed(0)} ms`)
+})
+
+const program = Effect.gen(function* () {
+  // Figures scale with contention: the load average is printed so runs on a busy machine can be read as such.
+  process.stdout.write(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}\n`)
+  yield* ingest.pipe(Effect.provide(RunStore.layer(path.join(dir, "ingest.db"))))
+  yield* compare.pipe(Effect.provide(RunStore.layer(path.join(dir, "compare.db"))))
+  yield* expansion.pipe(Effect.provide(Plugins.layer({ optimizers: [], metrics: [] })))
+})
+
+program.pipe(
+  Effect.provide(NodeContext.layer),
+  Effect.ensuring(Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))),
+  Effect.runPromise
+).catch((error) => {
+  process.stderr.write(`${error}\n`)
+  process.exitCode = 1
+})
