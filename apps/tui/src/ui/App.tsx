@@ -1,19 +1,21 @@
 import { Box, type Key, useApp, useInput, useStdin } from "ink"
-import { useReducer, useRef } from "react"
+import { useRef } from "react"
 import type { TuiRuntime } from "../runtime.ts"
 import { Footer } from "./components/Footer.tsx"
 import { Header } from "./components/Header.tsx"
 import { HelpOverlay } from "./components/HelpOverlay.tsx"
 import { RuntimeContext } from "./hooks/RuntimeContext.ts"
 import { type ScreenKeyHandler, ScreenKeysContext } from "./hooks/ScreenKeys.ts"
+import { useSyncReducer } from "./hooks/useSyncReducer.ts"
 import { useTerminalSize } from "./hooks/useTerminalSize.ts"
-import { Command, describeKeys, matches, splitPrintable } from "./key/keyBindings.ts"
+import { Command, describeKeys, matches, splitKeys } from "./key/keyBindings.ts"
 import { CompareScreen } from "./screens/CompareScreen.tsx"
 import { ExperimentsScreen } from "./screens/ExperimentsScreen.tsx"
 import { LaunchScreen } from "./screens/LaunchScreen.tsx"
 import { RunScreen } from "./screens/RunScreen.tsx"
 import { SweepScreen } from "./screens/SweepScreen.tsx"
 import { currentScreen, initialNavigation, navigationReducer, type Screen } from "./state/navigation.ts"
+import type { SweepTableState } from "./state/sweepTable.ts"
 
 const hint = (command: Command, action: string) => [describeKeys(command), action] as const
 
@@ -38,20 +40,21 @@ export const App = ({ runtime }: { readonly runtime: TuiRuntime }) => {
   const { exit } = useApp()
   const { isRawModeSupported } = useStdin()
   const { columns, rows } = useTerminalSize()
-  const [nav, navigate] = useReducer(navigationReducer, initialNavigation)
+  const [nav, navigate, navNow] = useSyncReducer(navigationReducer, initialNavigation)
   const screenKeys = useRef<{ handler: ScreenKeyHandler | null }>({ handler: null })
+  const sweepMemory = useRef(new Map<string, SweepTableState>())
   const screen = currentScreen(nav)
 
   const handleKey = (input: string, key: Key) => {
-    if (!nav.help && screenKeys.current.handler?.(input, key) === true) return
+    if (!navNow.current.help && screenKeys.current.handler?.(input, key) === true) return
     if (matches(Command.Quit, input, key)) exit()
     else if (matches(Command.Help, input, key)) navigate({ _tag: "ToggleHelp" })
     else if (matches(Command.Back, input, key)) navigate({ _tag: "Back" })
     else if (matches(Command.NextTab, input, key)) navigate({ _tag: "NextTab" })
-    else if (matches(Command.Launch, input, key) && screen.kind !== "launch") navigate({ _tag: "Open", screen: { kind: "launch" } })
+    else if (matches(Command.Launch, input, key) && currentScreen(navNow.current).kind !== "launch") navigate({ _tag: "Open", screen: { kind: "launch" } })
   }
   useInput((input, key) => {
-    for (const single of splitPrintable(input, key)) handleKey(single, key)
+    for (const [single, singleKey] of splitKeys(input, key)) handleKey(single, singleKey)
   }, { isActive: isRawModeSupported })
 
   const width = Math.max(40, columns)
@@ -60,7 +63,7 @@ export const App = ({ runtime }: { readonly runtime: TuiRuntime }) => {
   const body = (() => {
     switch (screen.kind) {
       case "experiments": return <ExperimentsScreen {...props} />
-      case "sweep": return <SweepScreen key={screen.experiment} experiment={screen.experiment} {...props} />
+      case "sweep": return <SweepScreen key={screen.experiment} experiment={screen.experiment} memory={sweepMemory.current} {...props} />
       case "run": return <RunScreen key={screen.runId} experiment={screen.experiment} runId={screen.runId} {...props} />
       case "compare": return <CompareScreen key={screen.experiment} experiment={screen.experiment} runIds={screen.runIds} {...props} />
       case "launch": return <LaunchScreen {...props} />

@@ -2,7 +2,7 @@ import type { Key } from "ink"
 import { describe, expect, it } from "vitest"
 import { bestRows, formatCell, restrictToRuns, shortParamNames, varyingParams } from "../../src/compare/sweepComparison.ts"
 import { sparkline } from "../../src/ui/components/Sparkline.tsx"
-import { Command, describeKeys, keyBindings, matches, splitPrintable } from "../../src/ui/key/keyBindings.ts"
+import { Command, describeKeys, keyBindings, matches, splitKeys } from "../../src/ui/key/keyBindings.ts"
 
 const noKey: Key = {
   upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageDown: false, pageUp: false, home: false, end: false,
@@ -27,9 +27,10 @@ describe("key bindings", () => {
   })
 
   it("splits keys that arrived in one read, but not escape sequences", () => {
-    expect(splitPrintable("jjj", noKey)).toEqual(["j", "j", "j"])
-    expect(splitPrintable("\u001b[A", noKey)).toEqual(["\u001b[A"])
-    expect(splitPrintable("c", { ...noKey, ctrl: true })).toEqual(["c"])
+    expect(splitKeys("jj", noKey)).toEqual([["j", noKey], ["j", noKey]])
+    expect(splitKeys("a\r", noKey)).toEqual([["a", noKey], ["", { ...noKey, return: true }]])
+    expect(splitKeys("\u001b[A", noKey)).toEqual([["\u001b[A", noKey]])
+    expect(splitKeys("c", { ...noKey, ctrl: true })).toEqual([["c", { ...noKey, ctrl: true }]])
   })
 })
 

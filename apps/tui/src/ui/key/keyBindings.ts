@@ -91,12 +91,20 @@ const pressed = (spec: KeySpec, input: string, key: Key): boolean => {
   return "input" in spec ? input === spec.input : key[spec.key] === true
 }
 
+const controlKeys: Readonly<Record<string, KeyName>> = { "\r": "return", "\n": "return", "\t": "tab", "\u007f": "backspace", "\b": "backspace" }
+
 /**
- * Splits what Ink delivers as one `input` when keys arrive in the same read (fast typing, tmux
- * send-keys) into single key presses; escape sequences and modified keys stay whole.
+ * Splits what Ink delivers as one `input` when keys arrive in the same read (fast typing, pastes, tmux
+ * send-keys) into single presses, turning enter, tab and backspace back into named keys; escape
+ * sequences and ctrl/meta chords stay whole.
  */
-export const splitPrintable = (input: string, key: Key): ReadonlyArray<string> =>
-  input.length > 1 && !key.ctrl && !key.meta && !input.includes("\u001b") ? [...input] : [input]
+export const splitKeys = (input: string, key: Key): ReadonlyArray<readonly [string, Key]> => {
+  if (input.length <= 1 || key.ctrl || key.meta || input.includes("\u001b")) return [[input, key]]
+  return [...input].map((ch) => {
+    const named = controlKeys[ch]
+    return named === undefined ? [ch, key] as const : ["", { ...key, [named]: true }] as const
+  })
+}
 
 /** True when `input`/`key` (from Ink's `useInput`) is one of the bindings of `command`. */
 export const matches = (command: Command, input: string, key: Key, bindings: Readonly<Record<Command, ReadonlyArray<KeySpec>>> = keyBindings): boolean =>

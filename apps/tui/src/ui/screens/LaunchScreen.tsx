@@ -1,11 +1,12 @@
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import { useEffect, useReducer } from "react"
+import { useEffect } from "react"
 import { Launcher } from "../../data/Launcher.ts"
 import { LaunchView } from "../components/LaunchView.tsx"
 import { useAction } from "../hooks/useAction.ts"
 import { useRuntime } from "../hooks/RuntimeContext.ts"
 import { useScreenKeys } from "../hooks/ScreenKeys.ts"
+import { useSyncReducer } from "../hooks/useSyncReducer.ts"
 import { causeMessage } from "../hooks/usePolledQuery.ts"
 import { Command, matches } from "../key/keyBindings.ts"
 import { initialLaunch, type LaunchAction, launchReducer } from "../state/launch.ts"
@@ -16,7 +17,7 @@ import type { ScreenProps } from "./ScreenProps.ts"
 export const LaunchScreen = ({ width, height, navigate }: ScreenProps) => {
   const runtime = useRuntime()
   const run = useAction()
-  const [state, dispatch] = useReducer(launchReducer, initialLaunch)
+  const [state, dispatch, stateNow] = useSyncReducer(launchReducer, initialLaunch)
 
   useEffect(() => {
     void runtime.runPromise(Launcher.pipe(Effect.flatMap((l) => l.listSpecs()))).then((files) => dispatch({ _tag: "FilesLoaded", files }))
@@ -34,6 +35,7 @@ export const LaunchScreen = ({ width, height, navigate }: ScreenProps) => {
   }
 
   useScreenKeys((input, key) => {
+    const state = stateNow.current
     const { phase } = state
     if (state.editingPath) {
       if (key.escape) dispatch({ _tag: "Reset" })

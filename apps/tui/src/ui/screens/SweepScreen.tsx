@@ -1,6 +1,6 @@
 import * as Effect from "effect/Effect"
 import { Box, Text } from "ink"
-import { useMemo, useReducer } from "react"
+import { useEffect, useMemo } from "react"
 import { shortParamNames, varyingParams } from "../../compare/sweepComparison.ts"
 import { Launcher } from "../../data/Launcher.ts"
 import { type SweepRow, TuiStore } from "../../data/TuiStore.ts"
@@ -8,8 +8,9 @@ import { SweepTable } from "../components/SweepTable.tsx"
 import { useAction } from "../hooks/useAction.ts"
 import { usePolledQuery } from "../hooks/usePolledQuery.ts"
 import { useScreenKeys } from "../hooks/ScreenKeys.ts"
+import { useSyncReducer } from "../hooks/useSyncReducer.ts"
 import { Command, matches } from "../key/keyBindings.ts"
-import { initialSweepTable, type SweepColumn, sweepTableReducer, visibleRows } from "../state/sweepTable.ts"
+import { initialSweepTable, type SweepColumn, type SweepTableState, sweepTableReducer, visibleRows } from "../state/sweepTable.ts"
 import type { ScreenProps } from "./ScreenProps.ts"
 
 /** The table's columns for these rows: the params that vary, seed, status, stage, then every summary metric. Pure. */
@@ -26,17 +27,26 @@ export const sweepColumns = (rows: ReadonlyArray<SweepRow>): Array<SweepColumn> 
   ]
 }
 
-export const SweepScreen = ({ experiment, width, height, navigate }: ScreenProps & { readonly experiment: string }) => {
+export interface SweepScreenProps extends ScreenProps {
+  readonly experiment: string
+  /** Table state per experiment, kept by the app so filter, sort and cursor survive opening a run and coming back. */
+  readonly memory: Map<string, SweepTableState>
+}
+
+export const SweepScreen = ({ experiment, memory, width, height, navigate }: SweepScreenProps) => {
   const query = useMemo(() => TuiStore.pipe(Effect.flatMap((store) => store.sweep(experiment))), [experiment])
   const { data, error } = usePolledQuery(query, [experiment])
-  const [table, dispatch] = useReducer(sweepTableReducer, initialSweepTable)
+  const [table, dispatch, tableNow] = useSyncReducer(sweepTableReducer, memory.get(experiment) ?? initialSweepTable)
+  useEffect(() => () => {
+    memory.set(experiment, tableNow.current)
+  }, [memory, experiment, tableNow])
   const run = useAction()
   const columns = useMemo(() => sweepColumns(data ?? []), [data])
   const rows = useMemo(() => visibleRows(data ?? [], columns, table), [data, columns, table.filter, table.sortColumn, table.descending])
   const cursor = Math.min(table.cursor, Math.max(0, rows.length - 1))
-  const current = rows[cursor]
 
   useScreenKeys((input, key) => {
+    const table = tableNow.current
     if (table.editingFilter) {
       if (key.escape) dispatch({ _tag: "ClearFilter" })
       else if (key.return) dispatch({ _tag: "CommitFilter" })
@@ -45,10 +55,13 @@ export const SweepScreen = ({ experiment, width, height, navigate }: ScreenProps
       return true
     }
     const page = Math.max(1, height - 4)
-    if (matches(Command.Up, input, key)) dispatch({ _tag: "Move", delta: -1, rows: rows.length })
-    else if (matches(Command.Down, input, key)) dispatch({ _tag: "Move", delta: 1, rows: rows.length })
-    else if (matches(Command.PageUp, input, key)) dispatch({ _tag: "Move", delta: -page, rows: rows.length })
-    else if (matches(Command.PageDown, input, key)) dispatch({ _tag: "Move", delta: page, rows: rows.length })
+    // From the state this key sees, not the last render: keys can arrive faster than frames.
+    const shown = visibleRows(data ?? [], columns, table)
+    const current = shown[Math.min(table.cursor, Math.max(0, shown.length - 1))]
+    if (matches(Command.Up, input, key)) dispatch({ _tag: "Move", delta: -1, rows: shown.length })
+    else if (matches(Command.Down, input, key)) dispatch({ _tag: "Move", delta: 1, rows: shown.length })
+    else if (matches(Command.PageUp, input, key)) dispatch({ _tag: "Move", delta: -page, rows: shown.length })
+    else if (matches(Command.PageDown, input, key)) dispatch({ _tag: "Move", delta: page, rows: shown.length })
     else if (matches(Command.Filter, input, key)) dispatch({ _tag: "StartFilter" })
     else if (matches(Command.Sort, input, key)) dispatch({ _tag: "NextSort", columns: columns.length })
     else if (matches(Command.Reverse, input, key)) dispatch({ _tag: "Reverse" })
