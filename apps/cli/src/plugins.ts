@@ -1,11 +1,19 @@
 import type { MetricPlugin } from "@empo/core"
+import type { OptimizerPlugin } from "@empo/core/Optimizer"
 import { plugin as distinct } from "@empo/metric-distinct"
 import { plugin as diversity } from "@empo/metric-diversity"
 import { plugin as epitomeSaved } from "@empo/metric-epitome-saved"
 import { plugin as length } from "@empo/metric-length"
 import { plugin as specificity } from "@empo/metric-specificity"
 import { plugin as vad } from "@empo/metric-vad"
+import { dpoOptimizer } from "@empo/optimizer-dpo"
+import { ipoOptimizer } from "@empo/optimizer-ipo"
+import { ktoOptimizer } from "@empo/optimizer-kto"
+import { sftOptimizer } from "@empo/optimizer-sft"
 
 // The app's built-in plugins, listed explicitly (no scanning, no dynamic import). A new metric plugin is
 // one folder under plugins/ plus one entry here.
 export const metricPlugins: ReadonlyArray<MetricPlugin> = [vad, specificity, diversity, distinct, length, epitomeSaved]
+
+// Training stages; the plugin id is the `--stage` value of `empo train`.
+export const optimizerPlugins: ReadonlyArray<OptimizerPlugin> = [sftOptimizer, dpoOptimizer, ipoOptimizer, ktoOptimizer]

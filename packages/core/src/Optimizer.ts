@@ -7,12 +7,12 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
-import type * as Layer from "effect/Layer"
+import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import type * as Stream from "effect/Stream"
+import * as Stream from "effect/Stream"
 import { InputError } from "./Errors.ts"
-import type { TrainEvent, TrainingBackend, TrainingError, TrainStage } from "./Training.ts"
+import { LoraSettings, type TrainEvent, TrainHyperParameters, TrainingBackend, type TrainingError, TrainRequest, type TrainStage } from "./Training.ts"
 
 /** What the caller decides per run; the plugin's params decide the rest. */
 export class TrainJob extends Schema.Class<TrainJob>("TrainJob")({
@@ -166,3 +166,85 @@ const parseScalar = (text: string): unknown => {
   if (text.includes(",")) return text.split(",").map((part) => part.trim()).filter((part) => part !== "").map(parseScalar)
   return text
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Shared params of the TRL-backed plugins
+// ---------------------------------------------------------------------------------------------------------
+
+/** A list of strings, also accepted as one comma-separated string (`--param lora.targetModules=q_proj,v_proj`). */
+export const StringList = Schema.transform(
+  Schema.Union(Schema.String, Schema.Array(Schema.String)),
+  Schema.Array(Schema.String),
+  {
+    strict: true,
+    decode: (value) => typeof value === "string" ? value.split(",").map((s) => s.trim()).filter((s) => s !== "") : value,
+    encode: (value) => value
+  }
+)
+
+/** LoRA params (peft); `quantize4bit` = QLoRA, refused without CUDA + bitsandbytes. */
+export const LoraParams = Schema.Struct({
+  r: Schema.Int.pipe(Schema.positive()),
+  alpha: Schema.Number.pipe(Schema.positive()),
+  dropout: Schema.optionalWith(Schema.Number.pipe(Schema.between(0, 1)), { default: () => 0.1 }),
+  targetModules: Schema.optionalWith(StringList, {
+    default: () => ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+  }),
+  quantize4bit: Schema.optionalWith(Schema.Boolean, { default: () => false })
+})
+
+/** Params every TRL stage takes, with TRL's defaults where the study did not fix a value. */
+export const commonTrainParamFields = {
+  learningRate: Schema.Number.pipe(Schema.positive()),
+  batchSize: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 8 }),
+  evalBatchSize: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  gradientAccumulationSteps: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 1 }),
+  epochs: Schema.optionalWith(Schema.Number.pipe(Schema.positive()), { default: () => 1 }),
+  maxSteps: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  maxLength: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 512 }),
+  warmupRatio: Schema.optionalWith(Schema.Number.pipe(Schema.between(0, 1)), { default: () => 0 }),
+  scheduler: Schema.optionalWith(Schema.Literal("linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts", "polynomial"), {
+    default: () => "linear" as const
+  }),
+  maxGradNorm: Schema.optionalWith(Schema.Number.pipe(Schema.positive()), { default: () => 1 }),
+  weightDecay: Schema.optionalWith(Schema.Number.pipe(Schema.nonNegative()), { default: () => 0 }),
+  lora: Schema.optional(LoraParams),
+  loggingSteps: Schema.optionalWith(Schema.Int.pipe(Schema.positive()), { default: () => 1 }),
+  saveSteps: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  evalSteps: Schema.optional(Schema.Int.pipe(Schema.positive()))
+} as const
+
+/** Decoded params of a TRL-backed plugin: the common fields plus stage-specific ones (β, label smoothing, KTO weights). */
+export type TrlParams = Schema.Struct.Type<typeof commonTrainParamFields> & {
+  readonly beta?: number | undefined
+  readonly labelSmoothing?: number | undefined
+  readonly desirableWeight?: number | undefined
+  readonly undesirableWeight?: number | undefined
+}
+
+/**
+ * The Layer every TRL-backed plugin provides: its decoded params become the request's hyper-parameters
+ * (plugin params are a subset of {@link TrainHyperParameters}' fields, so they pass through unchanged).
+ */
+export const trlOptimizerLayer = <P extends TrlParams>(
+  id: string,
+  stage: TrainStage,
+  params: P
+): Layer.Layer<Optimizer, never, TrainingBackend> =>
+  Layer.effect(
+    Optimizer,
+    Effect.gen(function*() {
+      const backend = yield* TrainingBackend
+      const { lora, ...rest } = params
+      const hyper = new TrainHyperParameters({ ...rest, ...(lora === undefined ? {} : { lora: new LoraSettings(lora) }) })
+      return Optimizer.of({
+        id,
+        stage,
+        params,
+        train: (job) =>
+          backend.train(new TrainRequest({ stage, ...job, hyper })).pipe(
+            Stream.withSpan(`Optimizer.train`, { attributes: { optimizer: id, stage } })
+          )
+      })
+    })
+  )

@@ -1,0 +1,36 @@
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import { TrainingBackendLive } from "@empo/bridge"
+import { TinyModelRequest, TrainingBackend } from "@empo/core/Training"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+
+const corpus = Options.file("corpus", { exists: "yes" }).pipe(Options.withDescription("dialogues: an ED CSV (utterance or sp1/sp2 columns) or SFT/pair JSONL"))
+const out = Options.text("out").pipe(Options.withDescription("output folder (HF format: config, weights, tokenizer, chat template)"))
+const layers = Options.integer("layers").pipe(Options.withDefault(2))
+const hidden = Options.integer("hidden").pipe(Options.withDefault(128))
+const heads = Options.integer("heads").pipe(Options.withDefault(4))
+const vocab = Options.integer("vocab").pipe(Options.withDefault(2000))
+const seed = Options.integer("seed").pipe(Options.withDefault(42))
+
+const tinyCommand = Command.make("tiny", { corpus, out, layers, hidden, heads, vocab, seed }, (flags) =>
+  Effect.gen(function*() {
+    const backend = yield* TrainingBackend
+    const info = yield* backend.tinyModel(new TinyModelRequest({
+      corpus: flags.corpus,
+      outputDir: flags.out,
+      layers: flags.layers,
+      hidden: flags.hidden,
+      heads: flags.heads,
+      vocab: flags.vocab,
+      seed: flags.seed
+    }))
+    yield* Console.log(`tiny Llama model: ${info.parameters} parameters, vocabulary ${info.vocabSize} (BPE on ${info.texts} texts) → ${info.outputDir}`)
+  }).pipe(Effect.provide(TrainingBackendLive))).pipe(
+  Command.withDescription("Build a tiny Llama-architecture model + BPE tokenizer with a Zephyr chat template from dialogues (no download)")
+)
+
+export const modelCommand = Command.make("model").pipe(
+  Command.withDescription("Model utilities"),
+  Command.withSubcommands([tinyCommand])
+)
