@@ -134,7 +134,12 @@ export const buildCounts = Effect.fn("Counts.build")(function* (options: BuildCo
     for (const utterance of fromFile) utterances.push(unescape(utterance))
   }
   const counts = countDocuments(utterances, tokenizer.wordTokenize)
-  const json = JSON.stringify(Object.fromEntries(counts))
+  // Most frequent first, then by word: deterministic output that diffs well (an object literal would put
+  // integer-like keys such as "1" first).
+  const json = `{${[...counts]
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
+    .map(([word, count]) => `${JSON.stringify(word)}:${count}`)
+    .join(",")}}`
   const temp = path.join(path.dirname(options.out), `.${path.basename(options.out)}.${process.pid}.tmp`)
   yield* fs.writeFileString(temp, json).pipe(
     Effect.zipRight(fs.rename(temp, options.out)),

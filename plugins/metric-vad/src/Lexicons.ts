@@ -16,11 +16,11 @@ const parseScore = (text: string | undefined, line: number, field: string): numb
 
 const lines = (text: string): Array<string> => text.split(/\r?\n/)
 
-/** NRC-VAD lexicon: `term\tvalence\tarousal\tdominance` per line (blank lines ignored). */
+/** NRC-VAD lexicon: `term\tvalence\tarousal\tdominance` per line (blank lines and a header line ignored). */
 export const parseVadLexicon = (text: string): Map<string, Vad> => {
   const lexicon = new Map<string, Vad>()
   lines(text).forEach((raw, index) => {
-    if (raw.trim() === "") return
+    if (raw.trim() === "" || (index === 0 && /^[^\t]*\tvalence\t/i.test(raw))) return
     const fields = raw.split("\t")
     const line = index + 1
     if (fields.length !== 4) throw new LexiconLineError(line, "term", `expected 4 tab-separated fields, found ${fields.length}`)

@@ -8,7 +8,7 @@ import { Effect, Layer, Schema } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { parseIntensityLexicon, plugin, VadParams } from "../src/index.ts"
+import { parseIntensityLexicon, parseVadLexicon, plugin, VadParams } from "../src/index.ts"
 
 const params = Schema.decodeUnknownSync(VadParams)({
   vadLexicon: sharedData("lexicons", "NRC-VAD-Lexicon.txt"),
@@ -132,6 +132,12 @@ describe("metric-vad on the study's prediction files", () => {
       )
       assert.include(missing.message, "absent.txt")
     }))
+
+  it("the VAD lexicon skips a header line and keeps multi-word terms", () => {
+    const lexicon = parseVadLexicon("term\tvalence\tarousal\tdominance\nhappy\t1.000\t0.735\t0.772\nad hoc\t0.5\t0.4\t0.6\n")
+    assert.deepStrictEqual([...lexicon.keys()], ["happy", "ad hoc"])
+    assert.strictEqual(parseVadLexicon(fs.readFileSync(sharedData("lexicons", "NRC-VAD-Lexicon.txt"), "utf8")).size, 19971)
+  })
 
   it("the intensity lexicon keeps the last score of a repeated word", () => {
     const lexicon = parseIntensityLexicon("fun\tjoy\t0.5\nfun\tanticipation\t0.2\nsad\tsadness\t0.9\n")
