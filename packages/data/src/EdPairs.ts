@@ -1,5 +1,6 @@
 import { Dialogue, type Emotion, MalformedRow, type Split } from "@empo/core"
 import { forEachCsvRecord } from "./internal/csv.ts"
+import { fixUtf8 } from "./internal/text.ts"
 import type { HeaderProblem } from "./EdRaw.ts"
 import { isEdEmotion, normalizeSplit, type ParsedFile, parseUtteranceIdx } from "./Preprocess.ts"
 
@@ -24,7 +25,9 @@ export interface PairRow {
  * derivative each mix conversations of all three original splits (and their `new_split` is a re-split),
  * so `--split test` selects the same conversations the study's HF test split would.
  */
-export const parseEdPairs = (text: string, file: string): ParsedFile<PairRow> | HeaderProblem => {
+export const parseEdPairs = (text: string, file: string, options?: { readonly latin1?: boolean }): ParsedFile<PairRow> | HeaderProblem => {
+  // `latin1`: text was decoded byte-per-char (internal/text.ts); kept fields are re-decoded as UTF-8.
+  const fix = options?.latin1 === true ? fixUtf8 : (s: string) => s
   const rows: Array<PairRow> = []
   const malformed: Array<MalformedRow> = []
   let header: Array<string> | undefined
@@ -60,7 +63,7 @@ export const parseEdPairs = (text: string, file: string): ParsedFile<PairRow> | 
     if (!isEdEmotion(emotion)) return badRow(line, "context", `unknown emotion label ${JSON.stringify(emotion)} (expected one of the 32 ED labels)`)
     const split = normalizeSplit(fields[k.old_split]!)
     if (split === undefined) return badRow(line, "old_split", `unknown split ${JSON.stringify(fields[k.old_split])} (expected train, val or test)`)
-    rows.push({ convId, utteranceIdx: idx, sp1: fields[k.sp1]!, sp2: fields[k.sp2]!, emotion, situation: fields[k.prompt]!, split, line })
+    rows.push({ convId: fix(convId), utteranceIdx: idx, sp1: fix(fields[k.sp1]!), sp2: fix(fields[k.sp2]!), emotion, situation: fix(fields[k.prompt]!), split, line })
   })
   if (problem !== undefined) return problem
   if (header === undefined) return { _tag: "HeaderProblem", missing: "conv_id", header: "" }

@@ -1,5 +1,6 @@
 import { MalformedRow, type Split } from "@empo/core"
 import { forEachLine } from "./internal/csv.ts"
+import { fixUtf8 } from "./internal/text.ts"
 import { isMalformed, type ParsedFile, type UtteranceRow, validateUtterance } from "./Preprocess.ts"
 
 /** Columns the raw release must have (its header: conv_id,utterance_idx,context,prompt,speaker_idx,utterance,selfeval,tags). */
@@ -17,7 +18,9 @@ export interface HeaderProblem {
  * token `_comma_`), one utterance per line. Extra fields beyond the header are ignored (the test split
  * appends candidate lists to some rows); fewer fields than the header is a malformed row.
  */
-export const parseEdRaw = (text: string, file: string, split: Split): ParsedFile<UtteranceRow> | HeaderProblem => {
+export const parseEdRaw = (text: string, file: string, split: Split, options?: { readonly latin1?: boolean }): ParsedFile<UtteranceRow> | HeaderProblem => {
+  // `latin1`: text was decoded byte-per-char (internal/text.ts); kept fields are re-decoded as UTF-8.
+  const fix = options?.latin1 === true ? fixUtf8 : (s: string) => s
   const rows: Array<UtteranceRow> = []
   const malformed: Array<MalformedRow> = []
   let header: Array<string> | undefined
@@ -41,11 +44,11 @@ export const parseEdRaw = (text: string, file: string, split: Split): ParsedFile
     }
     const c = columns!
     const row = validateUtterance({
-      convId: fields[c.conv_id],
+      convId: fix(fields[c.conv_id]!),
       utteranceIdx: fields[c.utterance_idx],
       context: fields[c.context],
-      prompt: fields[c.prompt],
-      utterance: fields[c.utterance]
+      prompt: fix(fields[c.prompt]!),
+      utterance: fix(fields[c.utterance]!)
     }, split, file, line)
     if (isMalformed(row)) malformed.push(row)
     else rows.push(row)

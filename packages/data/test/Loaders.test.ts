@@ -8,7 +8,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as tar from "tar"
-import { DatasetSources, forEachCsvRecordForTests, generationItems, resolveSystemPrompt, SYSTEM_PROMPTS } from "../src/index.ts"
+import { DatasetSources, forEachCsvRecordForTests, generationItems, parseEdPairs, resolveSystemPrompt, SYSTEM_PROMPTS } from "../src/index.ts"
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "empo-loaders-"))
 const load = (source: string, format: DatasetSources.FormatChoice = "auto", strict = false) =>
@@ -33,6 +33,13 @@ const writeRaw = (dir: string, rows: (split: string) => ReadonlyArray<string> = 
 }
 
 describe("CSV reader", () => {
+  it("parses latin1-decoded bytes and restores UTF-8 fields", () => {
+    const csv = "conv_id,utterance_idx,sp1,sp2,context,prompt,old_split\nhit:1_conv:1,2,\"Café, naïve\",It’s ok,sad,\"s “q”\",val\n"
+    const parsed = parseEdPairs(Buffer.from(csv, "utf8").toString("latin1"), "f.csv", { latin1: true })
+    if ("_tag" in parsed) throw new Error("header")
+    expect(parsed.rows[0]).toMatchObject({ sp1: "Café, naïve", sp2: "It’s ok", situation: "s “q”", split: "valid" })
+  })
+
   it("handles quotes, doubled quotes, newlines inside quotes, CRLF and reports start lines", () => {
     const records: Array<{ fields: Array<string>; line: number; unterminatedQuote: boolean }> = []
     forEachCsvRecordForTests("a,b,c\r\n1,\"x, \"\"y\"\"\",3\r\n\r\n2,\"multi\nline\",4\n5,,\n6,\"open", (r) => {
@@ -125,6 +132,10 @@ df.to_parquet(sys.argv[1] + "/validation-00000-of-00001.parquet", compression="s
       expect(r.files.map((f) => path.basename(f))).toEqual(["test.csv", "val.csv"])
       expect(r.dialogues.length).toBe(2304 + 2307)
       expect(r.malformed).toEqual([])
+      // Non-ASCII text survives the latin1 fast path (internal/text.ts) as real UTF-8, no mojibake.
+      const turns = r.dialogues.flatMap((x) => x.turns)
+      expect(turns).toContain("That’s interesting. What did you have to do?")
+      expect(turns.filter((t) => /â€|Ã/.test(t))).toEqual([])
       const d = r.dialogues.find((x) => x.id === "hit:2_conv:4")!
       expect(d.emotion).toBe("faithful")
       expect(d.turns.slice(0, 3)).toEqual(["I have never cheated on my wife.", "And thats something you should never do, good on you. ", "Yea it hasn't been easy but I am proud I haven't"])
