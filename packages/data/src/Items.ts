@@ -1,4 +1,4 @@
-import { ED_EMOTIONS, GenerationItem, Split } from "@empo/core"
+import { ED_EMOTIONS, GenerationItem, InputError, Split } from "@empo/core"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { hashFiles, sha256Hex, writeFilesAtomically } from "./AtomicWrite.ts"
@@ -49,7 +49,11 @@ const encodeItem = Schema.encodeSync(GenerationItem)
 export const writeGenerationItems = Effect.fn("writeGenerationItems")(function*(options: ItemsOptions) {
   const load = yield* loadDataset(LoadOptions.make({ source: options.source, format: options.format, strict: options.strict }))
   const systemPrompt = resolveSystemPrompt(options.systemPrompt)
-  const all = generationItems(load.dialogues.filter(inSplit(options.split)), systemPrompt)
+  const dialogues = load.dialogues.filter(inSplit(options.split))
+  if (dialogues.length === 0) {
+    return yield* new InputError({ reason: `no dialogues in split ${options.split} (splits present: ${[...new Set(load.dialogues.map((d) => d.split))].join(", ") || "none"})`, file: options.source, field: "--split" })
+  }
+  const all = generationItems(dialogues, systemPrompt)
   const items = options.limit === undefined ? all : all.slice(0, options.limit)
   const content = items.map((item) => JSON.stringify(encodeItem(item))).join("\n") + (items.length > 0 ? "\n" : "")
   const counts: Record<string, number> = Object.fromEntries(ED_EMOTIONS.map((e) => [e, 0]))

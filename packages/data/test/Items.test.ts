@@ -37,6 +37,12 @@ layer(NodeContext.layer)("generation items", (it) => {
       const limited = yield* writeGenerationItems(ItemsOptions.make({ source: ed, split: "all", limit: 5, out: path.join(tmp, "five.jsonl") }))
       expect(limited.items).toBe(5)
       expect(limited.systemPrompt).toBeNull()
+      const tarballLess = path.join(tmp, "only-train")
+      fs.mkdirSync(tarballLess)
+      fs.writeFileSync(path.join(tarballLess, "train.csv"), "conv_id,utterance_idx,context,prompt,speaker_idx,utterance,selfeval,tags\nhit:1_conv:1,1,sad,s,1,u,,\n")
+      const empty = yield* Effect.flip(writeGenerationItems(ItemsOptions.make({ source: tarballLess, split: "test", out: path.join(tmp, "none.jsonl") })))
+      expect(empty.message).toContain("no dialogues in split test (splits present: train)")
+      expect(fs.existsSync(path.join(tmp, "none.jsonl"))).toBe(false)
     }))
 
   it.effect("DatasetSource layer: detects the format once and loads through the service", () =>
