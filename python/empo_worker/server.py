@@ -24,9 +24,15 @@ TRACEBACK_LINES = 30
 
 def _handlers() -> dict[str, Handler]:
     # Imported lazily so `versions` and protocol errors answer before torch is loaded.
-    from empo_worker import generate, tiny, train, versions
+    from empo_worker import diagnostics, generate, tiny, train, versions
 
-    return {"versions": versions.run, "train": train.run, "generate": generate.run, "tinyModel": tiny.run}
+    return {
+        "versions": versions.run,
+        "train": train.run,
+        "generate": generate.run,
+        "tinyModel": tiny.run,
+        "throughput": diagnostics.run,
+    }
 
 
 def _tail(text: str) -> str:

@@ -12,7 +12,7 @@ import { dpoOptimizer } from "../src/index.ts"
 describe("dpo plugin", () => {
   it_presets()
 
-  layer(TrainingBackendLive, { timeout: 180_000, excludeTestServices: true })("through the real worker and TRL", (it) => {
+  layer(TrainingBackendLive, { timeout: 600_000, excludeTestServices: true })("through the real worker and TRL", (it) => {
     it.effect("SFT → DPO: the loss falls, reward accuracy on the training pairs ends above 0.5, the model reloads and generates, and a checkpoint resumes the step count", () =>
       Effect.gen(function*() {
         const { dir, sets, sft } = yield* prepareSftModel()
@@ -47,7 +47,7 @@ describe("dpo plugin", () => {
         assert.strictEqual(started._tag === "started" ? started.startStep : -1, 10)
         const resumedSteps = resumed.flatMap((e) => (e._tag === "log" ? [e.step] : []))
         assert.deepStrictEqual(resumedSteps, [11, 12, 13, 14])
-      }), 180_000)
+      }), 600_000)
   })
 })
 
