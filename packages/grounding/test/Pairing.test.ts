@@ -95,6 +95,22 @@ describe("pairing on the real shared ED data", () => {
       }))
   }
 
+  it.effect("balanced deals the opposite pool evenly: uses of any two pool dialogues differ by at most 1", () =>
+    Effect.gen(function*() {
+      const all = yield* realDialogues()
+      for (const split of ["test", "train"] as const) {
+        const built = buildRows(all.filter((d) => d.split === split), { kind: "dpo", mode: "balanced", negatives: K, seed: 5 }, Grounders.plutchik1)
+        const rows = built.rows as ReadonlyArray<DpoRow>
+        for (const e of ED_EMOTIONS) {
+          const pool = built.items.filter((i) => i.emotion === PLUTCHIK_1[e]).map((i) => i.id)
+          const uses = new Map(pool.map((id) => [id, 0]))
+          for (const r of rows) if (r.provenance.emotion === e) uses.set(r.provenance.rejectedDialogueId, uses.get(r.provenance.rejectedDialogueId)! + 1)
+          const counts = [...uses.values()]
+          if (counts.length > 0) expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1)
+        }
+      }
+    }))
+
   it.effect("is deterministic for a seed and changes with the seed (both modes)", () =>
     Effect.gen(function*() {
       const dialogues = testSplit(yield* realDialogues())
