@@ -1,3 +1,6 @@
+// Explicit JSX runtime: tsx may compile this file outside the repo tsconfig (`empo tui` started from any folder).
+/** @jsxRuntime automatic */
+/** @jsxImportSource react */
 import type { StageId } from "@empo/store"
 import { render } from "ink-testing-library"
 import * as fs from "node:fs"

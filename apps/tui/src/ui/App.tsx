@@ -1,3 +1,6 @@
+// Explicit JSX runtime: tsx may compile this file outside the repo tsconfig (`empo tui` started from any folder).
+/** @jsxRuntime automatic */
+/** @jsxImportSource react */
 import { Box, type Key, useApp, useInput, useStdin } from "ink"
 import { useRef } from "react"
 import type { TuiRuntime } from "../runtime.ts"

@@ -1,3 +1,6 @@
+// Explicit JSX runtime: tsx may compile this file outside the repo tsconfig (`empo tui` started from any folder).
+/** @jsxRuntime automatic */
+/** @jsxImportSource react */
 import { Box, Text } from "ink"
 import { formatCell, rowLabel, type ScreenComparison, shortParamNames } from "../../compare/sweepComparison.ts"
 import { scrollOffset } from "../state/listCursor.ts"

@@ -1,3 +1,6 @@
+// Explicit JSX runtime: tsx may compile this file outside the repo tsconfig (`empo tui` started from any folder).
+/** @jsxRuntime automatic */
+/** @jsxImportSource react */
 import { Box, Text } from "ink"
 import type { ExperimentOverview } from "../../data/TuiStore.ts"
 import { scrollOffset } from "../state/listCursor.ts"

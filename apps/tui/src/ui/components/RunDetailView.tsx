@@ -1,3 +1,6 @@
+// Explicit JSX runtime: tsx may compile this file outside the repo tsconfig (`empo tui` started from any folder).
+/** @jsxRuntime automatic */
+/** @jsxImportSource react */
 import type { RunDetail } from "@empo/store"
 import { Box, Text } from "ink"
 import { chartOrder, type RunMetricsState } from "../state/runMetrics.ts"

@@ -1,3 +1,6 @@
+// Explicit JSX runtime: tsx may compile this file outside the repo tsconfig (`empo tui` started from any folder).
+/** @jsxRuntime automatic */
+/** @jsxImportSource react */
 import * as Effect from "effect/Effect"
 import { Box, Text } from "ink"
 import { useMemo, useState } from "react"
