@@ -1,9 +1,11 @@
 /**
  * The study's template/span folding (MichiganNLP/empathy_eval `ngrams.py`, empo-method §5.5), computed
- * incrementally: the original recounts every n-gram of every response after each merge (minutes to hours);
- * here n-gram counts are kept in a hash map and only the responses a merge touches are recounted, and the
- * next span is taken from a lazy max-heap. The selection rule, tie-breaks and the string-replace +
- * re-tokenize step are the original's, so the resulting templates are identical.
+ * incrementally. The original recounts every n-gram of every response after each merge (minutes to hours).
+ * Here only n-grams that can repeat are counted, apriori-style: an n-gram occurrence is tracked when n = 2 or
+ * when its (n−1)-token prefix occurs at least twice (otherwise it occurs at most once and has weight 1).
+ * Counts change only in the responses a merge rewrites, and the next span comes from a max-heap whose keys
+ * (weight, n, first occurrence) are exact for the entry a record is currently queued with. The selection rule,
+ * tie-breaks and the string-replace + re-tokenize step are the original's, so the templates are identical.
  */
 
 import { NgramTable } from "./internal/NgramTable.ts"
@@ -50,19 +52,15 @@ class PowerTable {
 interface HeapEntry {
   readonly weight: number
   readonly n: number
+  /** First occurrence in the original Counter's order: response index, then position. */
+  readonly r: number
+  readonly i: number
   readonly record: number
-  readonly version: number
-  readonly at: { readonly r: number; readonly fromEnd: number } | undefined
 }
 
-/** Max weight, then shortest n, then unresolved first, then earliest first occurrence (the original's Counter order). */
-const before = (a: HeapEntry, b: HeapEntry): boolean => {
-  if (a.weight !== b.weight) return a.weight > b.weight
-  if (a.n !== b.n) return a.n < b.n
-  if (a.at === undefined || b.at === undefined) return a.at === undefined && b.at !== undefined
-  if (a.at.r !== b.at.r) return a.at.r < b.at.r
-  return a.at.fromEnd > b.at.fromEnd
-}
+/** Max weight, then shortest n (the original's `min(..., key=len)`), then first occurrence. */
+const before = (a: HeapEntry, b: HeapEntry): boolean =>
+  a.weight !== b.weight ? a.weight > b.weight : a.n !== b.n ? a.n < b.n : a.r !== b.r ? a.r < b.r : a.i < b.i
 
 class CandidateHeap {
   private readonly items: Array<HeapEntry> = []
@@ -123,139 +121,158 @@ export const foldSpans = (
     return id
   }
   const table = new NgramTable()
-  // Records whose count rose during the current merge; each is queued once when the merge is done.
-  const risen: Array<number> = []
-  let queueing = false
-  const heap = new CandidateHeap()
-  // bigram hash → responses containing it (with multiplicity), to find the responses holding an n-gram.
-  const postings = new Map<number, Map<number, number>>()
+  /** Per record: its tracked occurrences, each encoded as response · 2^16 + start. */
+  const occurrences: Array<Set<number> | undefined> = []
+  const at = (r: number, i: number): number => r * 65_536 + i
   const powers = new PowerTable()
-  const responses: Array<Array<number>> = initial.map((tokens) => tokens.map(intern))
-
-  const post = (bigram: number, r: number, delta: number): void => {
-    let m = postings.get(bigram)
-    if (m === undefined) {
-      m = new Map()
-      postings.set(bigram, m)
-    }
-    const v = (m.get(r) ?? 0) + delta
-    if (v === 0) m.delete(r)
-    else m.set(r, v)
-  }
-  /** Adds (delta = 1) or removes (−1) the n-grams [i..j] of `seq` with i < startBound and j ≥ endBound. */
-  const account = (r: number, seq: ReadonlyArray<number>, delta: number, startBound: number, endBound: number): void => {
-    const L = seq.length
-    powers.ensure(L)
-    const h1 = new Array<number>(L + 1)
-    const h2 = new Array<number>(L + 1)
-    h1[0] = 0
-    h2[0] = 0
-    for (let k = 0; k < L; k++) {
+  const responses: Array<ReadonlyArray<number>> = []
+  const prefix1: Array<Float64Array> = []
+  const prefix2: Array<Float64Array> = []
+  const setResponse = (r: number, seq: ReadonlyArray<number>): void => {
+    powers.ensure(seq.length)
+    const h1 = new Float64Array(seq.length + 1)
+    const h2 = new Float64Array(seq.length + 1)
+    for (let k = 0; k < seq.length; k++) {
       h1[k + 1] = (h1[k]! * B1 + seq[k]! + 1) % P1
       h2[k + 1] = (h2[k]! * B2 + seq[k]! + 1) % P2
     }
-    for (let i = 0; i < Math.min(startBound, L - 1); i++) {
-      for (let j = Math.max(i + 1, endBound); j < L; j++) {
-        const n = j - i + 1
-        const a = mod(h1[j + 1]! - h1[i]! * powers.p1[n]!, P1)
-        const b = mod(h2[j + 1]! - h2[i]! * powers.p2[n]!, P2)
-        const rec = table.record(a, b, n)
-        const count = (table.count[rec]! += delta)
-        table.version[rec]!++
-        if (count >= 2) {
-          table.ids[rec] ??= seq.slice(i, j + 1)
-          // A decrement leaves the old, heavier entry queued; it is re-queued at its true weight when popped.
-          if (queueing && delta > 0) risen.push(rec)
-        } else if (count === 0) table.remove(rec)
-        if (n === 2) post(a * 67_108_864 + b, r, delta)
-      }
+    responses[r] = seq
+    prefix1[r] = h1
+    prefix2[r] = h2
+  }
+  const recordOf = (r: number, i: number, j: number): number => {
+    const n = j - i + 1
+    const h1 = prefix1[r]!
+    const h2 = prefix2[r]!
+    return table.record(mod(h1[j + 1]! - h1[i]! * powers.p1[n]!, P1), mod(h2[j + 1]! - h2[i]! * powers.p2[n]!, P2), n)
+  }
+  // Records whose occurrences changed during the current merge; each is re-queued afterwards only if its
+  // key (count, first occurrence) differs from the one it is queued with. A rewritten response untracks and
+  // re-tracks all its n-grams, so most records end a merge exactly where they started.
+  const changed: Array<number> = []
+  let stamp = new Int32Array(1 << 20)
+  let merge = 1
+  const touch = (rec: number): void => {
+    if (rec >= stamp.length) {
+      const grown = new Int32Array(stamp.length * 2)
+      grown.set(stamp)
+      stamp = grown
+    }
+    if (stamp[rec] !== merge) {
+      stamp[rec] = merge
+      changed.push(rec)
     }
   }
-  responses.forEach((seq, r) => account(r, seq, 1, seq.length, 0))
-  table.forEachRepeated((rec) => heap.push({ weight: table.count[rec]! * table.n[rec]!, n: table.n[rec]!, record: rec, version: table.version[rec]!, at: undefined }))
-  queueing = true
 
-  const bigramKey = (a: number, b: number): number =>
-    ((a + 1) * B1 + b + 1) % P1 * 67_108_864 + ((a + 1) * B2 + b + 1) % P2
-  const holdersOf = (gram: ReadonlyArray<number>): Array<number> =>
-    [...(postings.get(bigramKey(gram[0]!, gram[1]!))?.keys() ?? [])]
-      .filter((r) => findNgram(responses[r]!, gram) !== -1)
-      .sort((a, b) => a - b)
-
-  const locate = (gram: ReadonlyArray<number>): { r: number; fromEnd: number } => {
-    const r = holdersOf(gram)[0]!
-    return { r, fromEnd: responses[r]!.length - findNgram(responses[r]!, gram) }
+  /** Tracks occurrence [i..j] of response r, and the extensions that become trackable with it. */
+  const add = (r: number, i: number, j: number): void => {
+    const rec = recordOf(r, i, j)
+    const set = (occurrences[rec] ??= new Set())
+    const self = at(r, i)
+    set.add(self)
+    const count = ++table.count[rec]!
+    touch(rec)
+    const n = j - i + 1
+    if (count === 2) {
+      table.ids[rec] ??= responses[r]!.slice(i, j + 1)
+      // The n-gram now repeats, so the extension of its other occurrence becomes trackable too.
+      let other = 0
+      for (const v of set) if (v !== self) other = v
+      const otherR = Math.floor(other / 65_536)
+      const otherI = other % 65_536
+      if (otherI + n < responses[otherR]!.length) add(otherR, otherI, otherI + n)
+    }
+    if (count >= 2 && j + 1 < responses[r]!.length) add(r, i, j + 1)
   }
+
+  /** Untracks occurrence [i..j] of response r, and the extensions that stop being trackable. */
+  const remove = (r: number, i: number, j: number): void => {
+    const rec = recordOf(r, i, j)
+    const set = occurrences[rec]!
+    set.delete(at(r, i))
+    const count = --table.count[rec]!
+    touch(rec)
+    const n = j - i + 1
+    if (count >= 1 && j + 1 < responses[r]!.length) remove(r, i, j + 1)
+    if (count === 1) {
+      const other = set.values().next().value!
+      const otherR = Math.floor(other / 65_536)
+      const otherI = other % 65_536
+      if (otherI + n < responses[otherR]!.length) remove(otherR, otherI, otherI + n)
+    }
+    if (count === 0) {
+      occurrences[rec] = undefined
+      queued.delete(rec)
+      table.remove(rec)
+    }
+  }
+
+  const heap = new CandidateHeap()
+  /** The entry each repeated record is currently queued with; other entries for it are stale. */
+  const queued = new Map<number, HeapEntry>()
+  const queue = (rec: number): void => {
+    const count = table.count[rec]!
+    if (count < 2) {
+      queued.delete(rec)
+      return
+    }
+    // The encoding orders occurrences by response, then start: the minimum is the first occurrence.
+    let first = Infinity
+    for (const v of occurrences[rec]!) if (v < first) first = v
+    const r = Math.floor(first / 65_536)
+    const i = first % 65_536
+    const n = table.n[rec]!
+    const current = queued.get(rec)
+    if (current !== undefined && current.weight === count * n && current.n === n && current.r === r && current.i === i) return
+    const entry = { weight: count * n, n, r, i, record: rec }
+    queued.set(rec, entry)
+    heap.push(entry)
+  }
+  const flushChanged = (): void => {
+    for (const rec of changed) queue(rec)
+    changed.length = 0
+    merge++
+  }
+
+  initial.forEach((tokens, r) => {
+    setResponse(r, tokens.map(intern))
+    for (let i = 0; i + 1 < tokens.length; i++) add(r, i, i + 1)
+  })
+  flushChanged()
 
   const spans = new Map<string, ReadonlyArray<string>>()
   const retokenized = new Map<string, ReadonlyArray<number>>()
   let created = 0
   for (;;) {
-    let chosenEntry: HeapEntry | undefined
+    let chosen: HeapEntry | undefined
     while (heap.size > 0) {
       const top = heap.pop()!
-      if (top.version !== table.version[top.record]) {
-        // Stale: the count fell since. Re-queue once per version at the true weight.
-        const rec = top.record
-        if (table.count[rec]! >= 2 && table.requeued[rec] !== table.version[rec]) {
-          table.requeued[rec] = table.version[rec]!
-          heap.push({ weight: table.count[rec]! * table.n[rec]!, n: table.n[rec]!, record: rec, version: table.version[rec]!, at: undefined })
-        }
-        continue
+      if (queued.get(top.record) === top) {
+        chosen = top
+        break
       }
-      const at = locate(table.ids[top.record]!)
-      if (top.at === undefined || at.r !== top.at.r || at.fromEnd !== top.at.fromEnd) {
-        heap.push({ ...top, at })
-        continue
-      }
-      chosenEntry = top
-      break
     }
-    if (chosenEntry === undefined) break
-    const chosenIds = table.ids[chosenEntry.record]!
+    if (chosen === undefined) break
+    const gramIds = table.ids[chosen.record]!
     const token = spanToken(++created)
-    const gram = chosenIds.map((id) => names[id]!)
+    const gram = gramIds.map((id) => names[id]!)
     spans.set(token, gram)
     const needle = gram.join(" ")
-    for (const r of holdersOf(chosenIds)) {
+    const affected = [...new Set([...occurrences[chosen.record]!].map((v) => Math.floor(v / 65_536)))].sort((a, b) => a - b)
+    for (const r of affected) {
       const old = responses[r]!
+      for (let i = 0; i + 1 < old.length; i++) remove(r, i, i + 1)
       const replaced = old.map((id) => names[id]!).join(" ").replaceAll(needle, token)
       let next = retokenized.get(replaced)
       if (next === undefined) {
         next = tokenize(replaced).map(intern)
         retokenized.set(replaced, next)
       }
-      // Only n-grams overlapping the changed middle differ; the shared prefix and suffix are left alone.
-      let prefix = 0
-      while (prefix < old.length && prefix < next.length && old[prefix] === next[prefix]) prefix++
-      let suffix = 0
-      while (suffix < old.length - prefix && suffix < next.length - prefix && old[old.length - 1 - suffix] === next[next.length - 1 - suffix]) suffix++
-      if (next.length <= old.length) {
-        account(r, old, -1, old.length - suffix, prefix)
-        account(r, next, 1, next.length - suffix, prefix)
-      } else {
-        // A response that grew would leave queued positions too small; recount it whole (rare).
-        account(r, old, -1, old.length, 0)
-        account(r, next, 1, next.length, 0)
-      }
-      responses[r] = [...next]
+      setResponse(r, next)
+      for (let i = 0; i + 1 < next.length; i++) add(r, i, i + 1)
     }
-    for (const rec of risen) {
-      if (table.count[rec]! >= 2 && table.requeued[rec] !== table.version[rec]) {
-        table.requeued[rec] = table.version[rec]!
-        heap.push({ weight: table.count[rec]! * table.n[rec]!, n: table.n[rec]!, record: rec, version: table.version[rec]!, at: undefined })
-      }
-    }
-    risen.length = 0
+    flushChanged()
     onProgress?.(created)
   }
   return { templates: responses.map((seq) => seq.map((id) => names[id]!)), spans }
-}
-
-const findNgram = (seq: ReadonlyArray<number>, gram: ReadonlyArray<number>): number => {
-  outer: for (let i = 0; i + gram.length <= seq.length; i++) {
-    for (let k = 0; k < gram.length; k++) if (seq[i + k] !== gram[k]) continue outer
-    return i
-  }
-  return -1
 }

@@ -1,15 +1,12 @@
 /**
  * Counts of n-grams keyed by (n, two 26-bit polynomial hashes), in typed arrays: an open-addressing table
- * (linear probing, backward-shift deletion) over records with stable ids, so heap entries can point at a
- * record and detect staleness through its version. A `Map` with 52-bit number keys boxes every key and was
+ * (linear probing, backward-shift deletion) over records with stable ids, so heap entries and occurrence
+ * sets can refer to a record by number. A `Map` with 52-bit number keys boxes every key and was
  * several times slower on the study's corpora.
  */
 export class NgramTable {
   count = new Int32Array(1 << 20)
-  version = new Int32Array(1 << 20)
   n = new Int32Array(1 << 20)
-  /** The version at which a stale record was last re-queued (so it is re-queued once). */
-  requeued = new Int32Array(1 << 20)
   private h1 = new Int32Array(1 << 20)
   private h2 = new Int32Array(1 << 20)
   /** Token ids of records that have repeated (needed when one is chosen as a span). */
@@ -50,7 +47,7 @@ export class NgramTable {
     this.slots[o + 3] = r + 1
   }
 
-  /** Drops a record whose count reached 0; its version moves on so queued references to it go stale. */
+  /** Drops a record whose count reached 0; its id is reused. */
   remove(r: number): void {
     const slots = this.slots
     let i = this.home(this.h1[r]!, this.h2[r]!, this.n[r]!)
@@ -69,7 +66,6 @@ export class NgramTable {
         i = j
       }
     }
-    this.version[r]!++
     this.ids[r] = undefined
     this.free.push(r)
     this.live--
@@ -88,14 +84,6 @@ export class NgramTable {
     return r
   }
 
-  /** Calls `f` with every live record whose count is at least 2. */
-  forEachRepeated(f: (record: number) => void): void {
-    for (let o = 3; o < this.slots.length; o += 4) {
-      const v = this.slots[o]!
-      if (v !== 0 && this.count[v - 1]! >= 2) f(v - 1)
-    }
-  }
-
   private growRecords(): void {
     const grow = (a: Int32Array) => {
       const b = new Int32Array(a.length * 2)
@@ -103,9 +91,7 @@ export class NgramTable {
       return b
     }
     this.count = grow(this.count)
-    this.version = grow(this.version)
     this.n = grow(this.n)
-    this.requeued = grow(this.requeued)
     this.h1 = grow(this.h1)
     this.h2 = grow(this.h2)
   }
