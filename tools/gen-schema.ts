@@ -4,19 +4,12 @@
  *
  *   npx tsx tools/gen-schema.ts [--check]
  */
-import { ExperimentSpec } from "@empo/experiments/ExperimentSpec"
-import { JSONSchema } from "effect"
+import { experimentJsonSchemaText } from "@empo/experiments/JsonSchema"
 import * as fs from "node:fs"
 import * as path from "node:path"
 
 const target = path.resolve(import.meta.dirname, "../experiments/experiment.schema.json")
-const schema = {
-  ...JSONSchema.make(ExperimentSpec),
-  $id: "https://empo.dev/experiment.schema.json",
-  title: "EmPO experiment",
-  description: "An EmPO Workbench experiment: data, model, stages and an optional sweep (see experiments/README.md)"
-}
-const text = JSON.stringify(schema, null, 2) + "\n"
+const text = experimentJsonSchemaText()
 
 if (process.argv.includes("--check")) {
   const current = fs.existsSync(target) ? fs.readFileSync(target, "utf8") : ""

@@ -1,6 +1,6 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import type { MetricEnvironment } from "@empo/core"
+import type { Tokenizer } from "@empo/core/Tokenizer"
 import { Optimizer, TrainJob } from "@empo/core/Optimizer"
 import { DecodingParameters, GenerateRequest, TinyModelRequest, TrainingBackend, type TrainingError } from "@empo/core/Training"
 import { ItemsOptions, writeGenerationItems } from "@empo/data"
@@ -26,7 +26,7 @@ const failWith = (what: string) => (error: { readonly message: string; readonly 
   return new StageFailure({ reason: `${what}: ${marker < 0 ? error.message : error.message.slice(0, marker).replace(/[;\s]+$/, "")}`, ...(tail === undefined ? {} : { stderrTail: tail }) })
 }
 
-type Environment = MetricRunner | Plugins | MetricEnvironment
+type Environment = MetricRunner | Plugins | FileSystem.FileSystem | Path.Path
 type LocalExecutor<R = Environment> = (context: StageContext) => Effect.Effect<StageResult, StageFailure, R>
 
 const modelOf = (context: StageContext): string =>
@@ -38,14 +38,19 @@ const modelOf = (context: StageContext): string =>
  */
 export const LocalExecutors = (
   /** Built once per stage, so each stage gets its own worker process and a crash stays inside its stage. */
-  backendLayer: Layer.Layer<TrainingBackend, TrainingError>
-): Layer.Layer<StageExecutors, never, MetricRunner | Plugins | MetricEnvironment> => Layer.effect(StageExecutors, Effect.gen(function* () {
-  const services = yield* Effect.context<MetricRunner | Plugins | MetricEnvironment>()
+  backendLayer: Layer.Layer<TrainingBackend, TrainingError>,
+  /** Built only when an evaluate stage runs, so training and generation never wait on tokenizer data. */
+  tokenizerLayer: Layer.Layer<Tokenizer, { readonly message: string }, FileSystem.FileSystem | Path.Path>
+): Layer.Layer<StageExecutors, never, Environment> => Layer.effect(StageExecutors, Effect.gen(function* () {
+  const services = yield* Effect.context<Environment>()
   const plugins = yield* Plugins
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
 
+  const ensureDir = (dir: string) => fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError(failWith("output folder")))
+
   const dataset: LocalExecutor = (context) => Effect.gen(function* () {
+    yield* ensureDir(context.outputDir)
     const i = context.stage.inputs as Record<string, any>
     const out = path.join(context.outputDir, StageFiles.data)
     const manifest = yield* buildDataset(BuildOptions.make({
@@ -108,6 +113,7 @@ export const LocalExecutors = (
   })
 
   const items: LocalExecutor = (context) => Effect.gen(function* () {
+    yield* ensureDir(context.outputDir)
     const i = context.stage.inputs as Record<string, any>
     const manifest = yield* writeGenerationItems(ItemsOptions.make({
       source: i.source, format: i.format, split: i.split, out: path.join(context.outputDir, StageFiles.items),
@@ -118,6 +124,7 @@ export const LocalExecutors = (
   })
 
   const generate: LocalExecutor<Environment | TrainingBackend> = (context) => Effect.gen(function* () {
+    yield* ensureDir(context.outputDir)
     const backend = yield* TrainingBackend
     const i = context.stage.inputs as Record<string, any>
     const decoding = yield* Schema.decodeUnknown(DecodingParameters)(i.decoding).pipe(Effect.mapError((e) => new StageFailure({ reason: `decoding: ${e.message}` })))
@@ -138,13 +145,14 @@ export const LocalExecutors = (
   const evaluate: StageExecutor = (context) => Effect.gen(function* () {
     const metrics = (context.stage.inputs as { readonly metrics: ReadonlyArray<ResolvedMetric> }).metrics
     const runner = yield* MetricRunner
+    yield* ensureDir(context.outputDir)
     const predictions = yield* readPredictions(path.join(context.inputs["predictions"]!, StageFiles.predictions), { format: "jsonl" })
     const result = yield* runner.run(predictions.items, metrics.map((m) => ({ id: m.id, params: m.params })), {
       onProgress: (p) => p._tag === "MetricStarted" ? context.progress(`${p.metric} on ${p.items} items`) : Effect.void
     })
     yield* fs.writeFileString(path.join(context.outputDir, StageFiles.scores), JSON.stringify(result.scores, null, 2) + "\n")
     return { summary: Object.fromEntries(result.scores.flatMap((s) => Object.entries(s.aggregate).map(([k, v]) => [`${s.metric}.${k}`, v]))) }
-  }).pipe(Effect.mapError((e) => e instanceof StageFailure ? e : failWith("evaluate")(e)), Effect.provide(services))
+  }).pipe(Effect.provide(tokenizerLayer), Effect.mapError((e) => e instanceof StageFailure ? e : failWith("evaluate")(e)), Effect.provide(services))
 
   const withWorker = (executor: LocalExecutor<Environment | TrainingBackend>): LocalExecutor => (context) =>
     executor(context).pipe(Effect.provide(backendLayer), Effect.mapError((e) => e instanceof StageFailure ? e : failWith("python worker")(e)))

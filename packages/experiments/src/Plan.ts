@@ -87,11 +87,26 @@ export const flattenParams = (value: unknown, prefix = "", out: Record<string, P
   return out
 }
 
-const formatValue = (v: unknown): string => typeof v === "number" ? String(Number(v.toPrecision(4))) : typeof v === "string" ? v : JSON.stringify(v)
+const formatValue = (v: unknown): string => {
+  if (typeof v === "number") return String(Number(v.toPrecision(4)))
+  if (typeof v === "string") return v
+  if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+    // An object-valued axis (a whole stage) reads as its strings then its numbers: `dpo tiny-cpu beta=0.1`.
+    const leaves = Object.entries(flattenParams(v))
+    return [
+      ...leaves.filter(([, x]) => typeof x === "string").map(([, x]) => String(x)),
+      ...leaves.filter(([, x]) => typeof x !== "string").map(([k, x]) => `${k.split(".").at(-1)}=${formatValue(x)}`)
+    ].join(" ")
+  }
+  return JSON.stringify(v)
+}
 
 /** A short human label: the swept values (last path segment) and the seed. */
 export const runLabel = (assignment: Assignment, seed: number): string =>
-  [...assignment.map(([path, v]) => `${path.split(".").at(-1)}=${formatValue(v)}`), `seed=${seed}`].join(" ")
+  [
+    ...assignment.map(([path, v]) => (v !== null && typeof v === "object" && !Array.isArray(v) ? formatValue(v) : `${path.split(".").at(-1)}=${formatValue(v)}`)),
+    `seed=${seed}`
+  ].join(" ")
 
 /**
  * Turns resolved runs into stages. Inputs hold only what changes a stage's output, so runs that differ
@@ -101,7 +116,7 @@ export const planStages = (run: ResolvedRun): { readonly stages: Array<{ readonl
   const { config } = run
   const stages: Array<{ name: string; stage: PlannedStage }> = []
   const add = (name: string, s: PlannedStage) => {
-    stages.push({ name, stage: s })
+    if (!stages.some((existing) => existing.stage.id === s.id)) stages.push({ name, stage: s })
     return s.id
   }
   const dataset = (format: string) => {

@@ -163,7 +163,6 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
           const tempDir = `${finalDir}.partial`
           const inputs = Object.fromEntries(Object.entries(stage.deps).map(([role, id]) => [role, outputDirOf(options.workDir, id)]))
           yield* fs.remove(tempDir, { recursive: true, force: true }).pipe(Effect.orDie)
-          yield* fs.makeDirectory(tempDir, { recursive: true }).pipe(Effect.orDie)
           yield* store.stageStarted(stage.id, { host: options.host, pid: options.pid })
           yield* emit({ _tag: "StageStarted", stage, runs: runsOfStage.get(stage.id) ?? [] })
           const started = yield* Clock.currentTimeMillis
@@ -189,6 +188,7 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
           )
           const millis = (yield* Clock.currentTimeMillis) - started
           if (Exit.isSuccess(exit)) {
+            if (!(yield* fs.exists(tempDir).pipe(Effect.orDie))) yield* fs.makeDirectory(tempDir, { recursive: true }).pipe(Effect.orDie)
             yield* fs.remove(finalDir, { recursive: true, force: true }).pipe(Effect.orDie)
             yield* fs.rename(tempDir, finalDir).pipe(Effect.orDie)
             const files = yield* listFiles(finalDir).pipe(Effect.orDie)

@@ -6,7 +6,10 @@ import type { PlannedStage, StageKind } from "./Plan.ts"
 /** What an executor gets: its stage, a private output folder, and its upstream stages' outputs. */
 export interface StageContext {
   readonly stage: PlannedStage
-  /** A temporary folder; the runner renames it into place only when the executor succeeds. */
+  /**
+   * A temporary folder that does not exist yet (the Python worker refuses to write into an existing one):
+   * the executor or its worker creates it; the runner renames it into place only when the executor succeeds.
+   */
   readonly outputDir: string
   /** Upstream output folders by role (`model`, `data`, `items`, `predictions`). */
   readonly inputs: Readonly<Record<string, string>>

@@ -1,5 +1,6 @@
 export * from "./Compare.ts"
 export * from "./ExperimentSpec.ts"
+export * from "./JsonSchema.ts"
 export * from "./LocalExecutors.ts"
 export * from "./Plan.ts"
 export * from "./Plugins.ts"

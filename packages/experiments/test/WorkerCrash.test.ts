@@ -27,9 +27,8 @@ const runWith = (mode: "raise" | "sigkill" | "garbage" | "hang") =>
       Layer.mapError(toTrainingError)
     )
     const layer = Runner.layer.pipe(
-      Layer.provide(LocalExecutors(backend)),
+      Layer.provide(LocalExecutors(backend, NltkTokenizer.layerFromFile(sharedData("nltk/punkt_english.json")))),
       Layer.provide(MetricRunner.layer.pipe(Layer.provide(MetricRegistry.layer(testMetrics)))),
-      Layer.provide(NltkTokenizer.layerFromFile(sharedData("nltk/punkt_english.json"))),
       Layer.provideMerge(RunStore.layer(path.join(dir, "empo.db"))),
       Layer.provideMerge(TestPlugins),
       Layer.provideMerge(NodeContext.layer)

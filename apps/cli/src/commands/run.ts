@@ -23,12 +23,8 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as os from "node:os"
 import { TokenizerLive } from "../MainLayer.ts"
-import { plugin as distinct } from "@empo/metric-distinct"
-import { plugin as length } from "@empo/metric-length"
-import { plugin as specificity } from "@empo/metric-specificity"
-import { plugin as vad } from "@empo/metric-vad"
-import { InputError, type MetricPlugin } from "@empo/core"
-import type { OptimizerPlugin } from "@empo/core/Optimizer"
+import { InputError } from "@empo/core"
+import { metricPlugins, optimizerPlugins } from "../plugins.ts"
 import { compareCommand } from "./compare.ts"
 import { dbOption, jsonOption, runsCommand } from "./runs.ts"
 
@@ -52,9 +48,6 @@ const concurrency = Options.integer("concurrency").pipe(Options.withDefault(1), 
 const retryFailed = Options.boolean("retry-failed").pipe(Options.withDescription("run stages that failed before again (they are skipped otherwise)"))
 const workDir = Options.text("work-dir").pipe(Options.optional, Options.withDescription("where stage outputs go (default: `stages/` beside the store)"))
 
-// Until apps/cli/src/plugins.ts lists the app's plugins, the run command names the ones that have landed.
-const metricPlugins: ReadonlyArray<MetricPlugin> = [distinct, length, specificity, vad]
-const optimizerPlugins: ReadonlyArray<OptimizerPlugin> = []
 const PluginsLive = Plugins.layer({ optimizers: optimizerPlugins, metrics: metricPlugins })
 
 const actionText: Record<StagePlanStatus["action"], string> = {
@@ -133,9 +126,8 @@ const runSweep = (plan: ExperimentPlan, flags: { readonly concurrency: number; r
     if (failed > 0) return yield* new SweepFailedError({ experiment: plan.name, failed, total: summary.runs.length })
   }).pipe(
     Effect.provide(Runner.layer.pipe(
-      Layer.provide(LocalExecutors(TrainingBackendLive)),
-      Layer.provide(MetricRunner.layer.pipe(Layer.provide(MetricRegistry.layer(metricPlugins)))),
-      Layer.provide(TokenizerLive)
+      Layer.provide(LocalExecutors(TrainingBackendLive, TokenizerLive)),
+      Layer.provide(MetricRunner.layer.pipe(Layer.provide(MetricRegistry.layer(metricPlugins))))
     ))
   )
 
