@@ -12,6 +12,8 @@ const empo = (args: ReadonlyArray<string>) => {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
+// Each `npx empo` start compiles TypeScript with tsx: allow for a busy 2-core CI machine.
+const SPAWN_TIMEOUT = 180_000
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "empo-cli-"))
 // The first 40 records of the real val.csv (records, not lines: quoted fields are single-line here).
 const realLines = fs.readFileSync(sharedData("empathetic_dialogues", "val.csv"), "utf8").split("\n").slice(0, 41)
@@ -58,7 +60,7 @@ describe("npx empo data build on corrupted CSVs", () => {
       expect(r.stderr).toMatch(c.expect)
       expect(r.stderr).not.toMatch(/\n\s+at /)
       expect(fs.existsSync(path.dirname(out))).toBe(false)
-    })
+    }, SPAWN_TIMEOUT)
   }
 
   it("with --allow-malformed the bad row is skipped and listed in the manifest; inspect counts it", () => {
@@ -73,10 +75,10 @@ describe("npx empo data build on corrupted CSVs", () => {
     const inspect = empo(["data", "inspect", "--source", dir, "--json"])
     expect(inspect.code).toBe(0)
     expect(JSON.parse(inspect.stdout)).toMatchObject({ format: "ed-pairs", malformedCount: 1 })
-  })
+  }, SPAWN_TIMEOUT)
 
   it("an unknown flag value is a usage error (exit 2)", () => {
     const r = empo(["data", "build", "--source", tmp, "--split", "test", "--kind", "ppo", "--out", path.join(tmp, "x.jsonl")])
     expect(r.code).toBe(2)
-  })
+  }, SPAWN_TIMEOUT)
 })

@@ -54,5 +54,5 @@ describe("npx empo data download → build", () => {
       expect(l.provenance.rejectedEmotion).toBe(l.provenance.emotion === "joyful" ? "sad" : "joyful")
       expect(l.chosen[0]!.content).toMatch(/^turn 2 of \d in train, ok$/)
     }
-  }, 120_000)
+  }, 240_000)
 })
