@@ -1,5 +1,5 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import type { Plugins } from "@empo/experiments"
+import type { Plugins } from "@empo/experiments/Plugins"
 import { RunStore, type StoreError } from "@empo/store"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"

@@ -10,7 +10,7 @@
  * The store is generated in a child process so its memory does not count.
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import { Plugins } from "@empo/experiments"
+import { Plugins } from "@empo/experiments/Plugins"
 import { type MetricPointRecord, type RunId, RunStore, type StageId } from "@empo/store"
 import { makeTuiRuntime, TuiStore, tuiLayer } from "@empo/tui"
 import Database from "better-sqlite3"
@@ -195,6 +195,7 @@ await runtime.dispose()
 clearInterval(sampler)
 const maxRss = process.resourceUsage().maxRSS / 1024
 line("RSS after loading modules (node + tsx + imports; the floor)", `${rssAfterImports.toFixed(0)} MB`)
-line("peak memory of the TUI's work (peak RSS − floor)", `${(peakRss - rssAfterImports).toFixed(0)} MB`, "< 150 MB")
+line("peak RSS while the TUI works (sampled every 5 ms)", `${peakRss.toFixed(0)} MB`, "< 150 MB")
+line("  of which above the floor", `${(peakRss - rssAfterImports).toFixed(0)} MB`)
 line("peak memory, whole process (max RSS, tsx loader included)", `${maxRss.toFixed(0)} MB`)
 line("heap used at the end", `${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB`)
