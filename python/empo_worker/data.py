@@ -54,7 +54,7 @@ def read_rows(path: str, stage: str) -> list[dict[str, Any]]:
                 raise InputFault(
                     f"{where}: KTO trains on unpaired rows {{prompt, completion, label}}, but this file holds "
                     "preference pairs {prompt, chosen, rejected}; convert them explicitly (each pair → one desirable "
-                    "and one undesirable row, e.g. `empo data build --format kto`) or train with dpo/ipo"
+                    "and one undesirable row, e.g. `empo data build --kind kto`) or train with dpo/ipo"
                 )
             if stage in ("dpo", "ipo") and "completion" in raw and "chosen" not in raw:
                 raise InputFault(f"{where}: {stage} needs preference pairs {{prompt, chosen, rejected}}, found unpaired KTO rows")
