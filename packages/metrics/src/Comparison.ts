@@ -46,6 +46,8 @@ export interface Comparison {
 }
 
 export interface CompareOptions {
+  /** Force Welch / independent bootstrap even when the items pair up (the study's model-vs-human tests). */
+  readonly unpaired?: boolean
   readonly seed?: number
   readonly resamples?: number
   readonly permutations?: number
@@ -77,7 +79,7 @@ export const compareRuns = (
   scoresB: ReadonlyArray<MetricScores>,
   options: CompareOptions = {}
 ): Comparison => {
-  const paired = isPaired(itemsA, itemsB)
+  const paired = options.unpaired !== true && isPaired(itemsA, itemsB)
   const { seed = 0, resamples = 2000, permutations = 10_000, confidence = 0.95 } = options
   const columns: Array<ColumnComparison> = []
   const aggregates: Array<AggregateComparison> = []

@@ -90,3 +90,19 @@ describe("MetricRunner", () => {
       assert.strictEqual(JSON.parse(fs.readFileSync(path.join(out, "summary.json"), "utf8")).metrics.chars.chars_mean, 6)
     }).pipe(Effect.provide(layer)))
 })
+
+describe("compareRuns", () => {
+  it("pairs runs over the same item ids, unless told not to", async () => {
+    const { compareRuns } = await import("../src/Comparison.ts")
+    const scores = (values: Array<number>) => [new MetricScores({ metric: "m", version: "1", params: {}, resources: [], perItem: { x: values }, aggregate: { x_mean: values.reduce((s, v) => s + v, 0) / values.length } })]
+    const ids = ["a", "b", "c", "d"].map((id) => new EvalItem({ id, response: "", context: "" }))
+    const paired = compareRuns(ids, scores([1, 2, 3, 4]), ids, scores([2, 3, 5, 5]), { resamples: 200, permutations: 200 })
+    assert.isTrue(paired.paired)
+    assert.strictEqual(paired.columns[0]!.test, "paired t")
+    assert.strictEqual(paired.columns[0]!.delta, 1.25)
+    assert.strictEqual(paired.aggregates[0]!.delta, 1.25)
+    const welch = compareRuns(ids, scores([1, 2, 3, 4]), ids, scores([2, 3, 5, 5]), { unpaired: true, resamples: 200 })
+    assert.strictEqual(welch.columns[0]!.test, "Welch t")
+    assert.isNull(welch.columns[0]!.pPermutation)
+  })
+})

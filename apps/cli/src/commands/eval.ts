@@ -56,6 +56,7 @@ const punkt = Options.text("punkt").pipe(
   Options.withDescription("Punkt parameters JSON (default: EMPO_PUNKT, else NLTK's English data downloaded once into EMPO_CACHE)")
 )
 const compare = Options.boolean("compare").pipe(Options.withDescription("compare two predictions files given as arguments: deltas (B − A) with CIs and p-values"))
+const unpaired = Options.boolean("unpaired").pipe(Options.withDescription("with --compare: Welch t and independent bootstrap even when both files score the same item ids"))
 const seed = Options.integer("seed").pipe(Options.withDefault(0), Options.withDescription("seed of the bootstrap and permutation test"))
 const files = Args.text({ name: "file" }).pipe(Args.repeated)
 
@@ -139,7 +140,7 @@ const defaultCacheDir = Effect.gen(function* () {
 
 export const evalCommand = Command.make(
   "eval",
-  { predictions, format, metrics, responseColumn, human, json, out, param, cacheDir, noCache, punkt, compare, seed, files },
+  { predictions, format, metrics, responseColumn, human, json, out, param, cacheDir, noCache, punkt, compare, unpaired, seed, files },
   (flags) =>
     Effect.gen(function* () {
       const runner = yield* MetricRunner
@@ -164,7 +165,7 @@ export const evalCommand = Command.make(
         const runA = yield* score(a)
         const runB = yield* score(b)
         yield* Console.error("comparing (bootstrap 2000 resamples, permutation test 10000 sign flips) …")
-        const comparison = compareRuns(runA.items, runA.result.scores, runB.items, runB.result.scores, { seed: flags.seed })
+        const comparison = compareRuns(runA.items, runA.result.scores, runB.items, runB.result.scores, { seed: flags.seed, unpaired: flags.unpaired })
         yield* Console.log(flags.json ? JSON.stringify({ a, b, ...comparison }, null, 2) : renderComparison(a, b, comparison))
         return
       }
