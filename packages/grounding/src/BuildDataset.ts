@@ -35,6 +35,11 @@ export class BuildOptions extends Schema.Class<BuildOptions>("BuildOptions")({
    * the manifest.
    */
   strict: Schema.optionalWith(Schema.Boolean, { default: () => true }),
+  /**
+   * Keep only the first N prompts (conv_id order; dialogues for sft). Negatives are still drawn from the
+   * whole split, so a limited file is a prefix-by-prompt of the unlimited one for the same seed.
+   */
+  limit: Schema.optional(Schema.Int.pipe(Schema.positive())),
   out: Schema.NonEmptyString
 }) {}
 
@@ -84,23 +89,30 @@ export interface BuiltRows {
 /** Pure core of the builder: split-filtered dialogues → rows (and the pairing behind them). */
 export const buildRows = (
   dialogues: ReadonlyArray<Dialogue>,
-  options: { readonly kind: DatasetKind; readonly mode: "faithful" | "balanced"; readonly negatives: number; readonly seed: number; readonly systemPrompt?: string | undefined },
+  options: { readonly kind: DatasetKind; readonly mode: "faithful" | "balanced"; readonly negatives: number; readonly seed: number; readonly systemPrompt?: string | undefined; readonly limit?: number | undefined },
   grounder: GrounderShape | undefined
 ): BuiltRows => {
-  if (options.kind === "sft") return { rows: sftRows(sortByConvId(dialogues), options.systemPrompt), prompts: dialogues.length, pairing: undefined, items: [] }
-  const items = generationItemData(dialogues, options.systemPrompt)
-  const pairing = options.mode === "faithful"
-    ? faithfulPairing(items, dialogues, grounder!.opposites, options.negatives, options.seed)
-    : balancedPairing(items, grounder!.opposites, options.negatives, options.seed)
+  const limit = options.limit ?? Infinity
+  if (options.kind === "sft") {
+    const kept = sortByConvId(dialogues).slice(0, limit)
+    return { rows: sftRows(kept, options.systemPrompt), prompts: kept.length, pairing: undefined, items: [] }
+  }
+  const allItems = generationItemData(dialogues, options.systemPrompt)
+  const full = options.mode === "faithful"
+    ? faithfulPairing(allItems, dialogues, grounder!.opposites, options.negatives, options.seed)
+    : balancedPairing(allItems, grounder!.opposites, options.negatives, options.seed)
+  // Prompts are item indices in conv_id order, so "first N prompts" is `prompt < N`.
+  const pairing = limit === Infinity ? full : { ...full, negatives: full.negatives.filter((n) => n.prompt < limit) }
+  const items = allItems
   const rows = options.kind === "dpo" ? dpoRows(items, pairing.negatives, grounder!.id) : ktoRows(items, pairing.negatives, grounder!.id)
-  return { rows, prompts: items.length, pairing, items }
+  return { rows, prompts: Math.min(items.length, limit), pairing, items }
 }
 
 /** The manifest's tallies for a built dataset (pure). */
 export const tally = (built: BuiltRows, kind: DatasetKind) => {
   const countsPerEmotion: Record<string, { prompts: number; rows: number }> = Object.fromEntries(ED_EMOTIONS.map((e) => [e, { prompts: 0, rows: 0 }]))
   const pairMatrix: Record<string, Record<string, number>> = {}
-  for (const item of built.items) countsPerEmotion[item.emotion]!.prompts++
+  for (const item of built.items.slice(0, built.prompts)) countsPerEmotion[item.emotion]!.prompts++
   const withNegatives = new Set<number>()
   for (const n of built.pairing?.negatives ?? []) {
     const from: Emotion = built.items[n.prompt]!.emotion
@@ -141,7 +153,7 @@ export const buildDataset = Effect.fn("buildDataset")(function*(options: BuildOp
     return yield* new InputError({ reason: `no dialogues in split ${options.split} (splits present: ${[...new Set(load.dialogues.map((d) => d.split))].join(", ") || "none"})`, file: options.source, field: "--split" })
   }
   const systemPrompt = resolveSystemPrompt(options.systemPrompt)
-  const built = buildRows(dialogues, { kind: options.kind, mode: options.mode, negatives: options.negatives, seed: options.seed, systemPrompt }, grounder)
+  const built = buildRows(dialogues, { kind: options.kind, mode: options.mode, negatives: options.negatives, seed: options.seed, systemPrompt, limit: options.limit }, grounder)
   const content = serializeJsonl(built.rows)
   const t = tally(built, options.kind)
   const ktoCounts = options.kind === "kto"

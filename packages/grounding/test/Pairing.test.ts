@@ -111,6 +111,18 @@ describe("pairing on the real shared ED data", () => {
       }
     }))
 
+  it.effect("--limit keeps the first N prompts, with the same negatives as the unlimited build", () =>
+    Effect.gen(function*() {
+      const dialogues = testSplit(yield* realDialogues())
+      const full = buildRows(dialogues, { kind: "dpo", mode: "balanced", negatives: K, seed: 9 }, Grounders.plutchik1)
+      const limited = buildRows(dialogues, { kind: "dpo", mode: "balanced", negatives: K, seed: 9, limit: 40 }, Grounders.plutchik1)
+      expect(limited.prompts).toBe(40)
+      expect(limited.rows.length).toBe(40 * K)
+      expect(limited.rows).toEqual(full.rows.slice(0, 40 * K))
+      const sft = buildRows(dialogues, { kind: "sft", mode: "balanced", negatives: K, seed: 9, limit: 7 }, undefined)
+      expect(sft.rows.length).toBe(7)
+    }))
+
   it.effect("is deterministic for a seed and changes with the seed (both modes)", () =>
     Effect.gen(function*() {
       const dialogues = testSplit(yield* realDialogues())

@@ -76,6 +76,7 @@ const build = Command.make("build", {
   negatives: Options.integer("negatives").pipe(Options.withDefault(3), Options.withDescription("negatives (rejected replies) per prompt")),
   mode: Options.choice("mode", ["faithful", "balanced"]).pipe(Options.withDefault("balanced" as const), Options.withDescription("faithful = the study's pairing (pad once/truncate, k interleaved draws), seeded; balanced = k distinct negatives for every prompt")),
   seed: Options.integer("seed").pipe(Options.withDefault(0)),
+  limit: Options.integer("limit").pipe(Options.optional, Options.withDescription("keep only the first N prompts (conv_id order); negatives still come from the whole split")),
   systemPrompt,
   allowMalformed,
   out,
@@ -85,7 +86,7 @@ const build = Command.make("build", {
     const options = yield* decodeFlags(BuildOptions, {
       source: flags.source, format: flags.format, split: flags.split, kind: flags.kind, negatives: flags.negatives, mode: flags.mode,
       seed: flags.seed, strict: !flags.allowMalformed, out: flags.out,
-      ...optional("grounder", flags.grounder), ...optional("grounderMap", flags.grounderMap), ...optional("lexicon", flags.lexicon),
+      ...optional("grounder", flags.grounder), ...optional("grounderMap", flags.grounderMap), ...optional("lexicon", flags.lexicon), ...optional("limit", flags.limit),
       ...optional("systemPrompt", flags.systemPrompt)
     })
     yield* Console.error(`building ${options.kind} from ${options.source} (split ${options.split})…`)
