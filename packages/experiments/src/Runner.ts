@@ -158,7 +158,9 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
         let cached = 0
         let failed = 0
 
-        const execute = (stage: PlannedStage) => Effect.gen(function* () {
+        // Everything but the executor itself is uninterruptible, so a SIGINT always leaves the store and the
+        // stage folder consistent: the stage is recorded as interrupted and its partial output removed.
+        const execute = (stage: PlannedStage) => Effect.uninterruptibleMask((restore) => Effect.gen(function* () {
           const finalDir = outputDirOf(options.workDir, stage.id)
           const tempDir = `${finalDir}.partial`
           const inputs = Object.fromEntries(Object.entries(stage.deps).map(([role, id]) => [role, outputDirOf(options.workDir, id)]))
@@ -178,14 +180,13 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
               onTimeout: () => new StageFailure({ reason: `timed out after ${timeout} s` })
             })
           )
-          const exit = yield* Effect.exit(Effect.interruptible(work)).pipe(
-            Effect.onInterrupt(() =>
-              Effect.gen(function* () {
-                yield* store.stageFailed(stage.id, { error: "interrupted (SIGINT)", stderrTail: null, status: "interrupted" }).pipe(Effect.ignore)
-                yield* fs.remove(tempDir, { recursive: true, force: true }).pipe(Effect.ignore)
-                yield* emit({ _tag: "StageFinished", stage, outcome: "interrupted", millis: 0 })
-              }))
-          )
+          const exit = yield* Effect.exit(restore(work))
+          if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) {
+            yield* store.stageFailed(stage.id, { error: "interrupted (SIGINT)", stderrTail: null, status: "interrupted" }).pipe(Effect.ignore)
+            yield* fs.remove(tempDir, { recursive: true, force: true }).pipe(Effect.ignore)
+            yield* emit({ _tag: "StageFinished", stage, outcome: "interrupted", millis: 0 })
+            return yield* Effect.interrupt
+          }
           const millis = (yield* Clock.currentTimeMillis) - started
           if (Exit.isSuccess(exit)) {
             if (!(yield* fs.exists(tempDir).pipe(Effect.orDie))) yield* fs.makeDirectory(tempDir, { recursive: true }).pipe(Effect.orDie)
@@ -215,7 +216,7 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
           yield* emit({ _tag: "StageFinished", stage, outcome: "failed", millis, error })
           failed++
           return "failed" as const
-        })
+        }))
 
         const schedule = (stage: PlannedStage): Effect.Effect<void, StoreError> => Effect.gen(function* () {
           const depOutcomes = yield* Effect.forEach(Object.values(stage.deps), (id) => Deferred.await(outcomes.get(id)!))
