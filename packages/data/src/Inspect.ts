@@ -1,7 +1,7 @@
 import { type DatasetLoad, ED_EMOTIONS, MalformedRow } from "@empo/core"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { generationItem } from "./GenerationItems.ts"
+import { cutForGeneration } from "./GenerationItems.ts"
 import { loadDataset, type LoadOptions } from "./Sources.ts"
 
 const Counts = Schema.Record({ key: Schema.String, value: Schema.Int })
@@ -35,7 +35,7 @@ export const summarizeLoad = (load: DatasetLoad): InspectReport => {
     const s = (splits[d.split] ??= { dialogues: 0, utterances: 0, items: 0, emotions: Object.fromEntries(ED_EMOTIONS.map((e) => [e, 0])) })
     s.dialogues++
     s.utterances += d.turns.length
-    if (generationItem(d) !== undefined) s.items++
+    if (cutForGeneration(d) !== undefined) s.items++
     s.emotions[d.emotion] = (s.emotions[d.emotion] ?? 0) + 1
   }
   return InspectReport.make({
