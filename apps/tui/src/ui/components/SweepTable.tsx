@@ -19,7 +19,7 @@ export interface SweepTableProps {
 }
 
 const columnWidth = (column: SweepColumn): number =>
-  column.kind === "status" ? 11 : column.kind === "stage" ? 16 : column.kind === "seed" ? 4 : Math.max(7, Math.min(12, column.title.length))
+  column.kind === "status" ? 11 : column.kind === "stage" ? 16 : column.kind === "seed" ? 4 : Math.max(7, Math.min(13, column.title.length + 1))
 
 /** Which columns fit in `width`: status and stage always, then params, seed and metrics in that order. Pure. */
 export const fittingColumns = (columns: ReadonlyArray<SweepColumn>, width: number): Array<SweepColumn> => {

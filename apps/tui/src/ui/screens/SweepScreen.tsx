@@ -21,12 +21,13 @@ export const sweepColumns = (rows: ReadonlyArray<SweepRow>): Array<SweepColumn> 
   const axes = varyingParams(rows.flatMap((r) => Object.entries(r.params).map(([key, value]) => ({ runId: r.id, key, value }))))
   const names = shortParamNames(axes)
   const metrics = [...new Set(rows.flatMap((r) => Object.keys(r.summary)))].sort()
+  const metricNames = shortParamNames(metrics)
   return [
     ...axes.map((key): SweepColumn => ({ kind: "param", key, title: names[key]! })),
     { kind: "seed", title: "seed" },
     { kind: "status", title: "status" },
     { kind: "stage", title: "stage" },
-    ...metrics.map((key): SweepColumn => ({ kind: "metric", key, title: key }))
+    ...metrics.map((key): SweepColumn => ({ kind: "metric", key, title: metricNames[key]! }))
   ]
 }
 
