@@ -53,7 +53,7 @@ describe("sft plugin", () => {
         const worker = yield* PythonWorker
         const killed = yield* Effect.flip(
           runPlugin(sftOptimizer, "tiny-cpu", { maxSteps: 5000 }, new TrainJob({ model: tiny, trainData: sets.sft, outputDir: path.join(dir, "sft-killed") })).pipe(
-            Effect.race(Effect.sleep("100 millis").pipe(Effect.repeat({ until: () => fs.existsSync(path.join(dir, "sft-killed.checkpoints")) }), Effect.zipRight(Effect.sleep("2 seconds")), Effect.zipRight(Effect.sync(() => process.kill(worker.pid, "SIGKILL"))), Effect.zipRight(Effect.never)))
+            Effect.raceFirst(Effect.sleep("100 millis").pipe(Effect.repeat({ until: () => fs.existsSync(path.join(dir, "sft-killed.checkpoints")) }), Effect.zipRight(Effect.sleep("2 seconds")), Effect.zipRight(Effect.sync(() => process.kill(worker.pid, "SIGKILL"))), Effect.zipRight(Effect.never)))
           )
         )
         assert.strictEqual(killed._tag, "TrainingError")
