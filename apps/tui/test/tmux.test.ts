@@ -12,6 +12,12 @@ import { fixturesDir, tsxBin, waitFor } from "./fixtures/testRuntime.ts"
 const repoRoot = path.resolve(import.meta.dirname, "../../..")
 const empoBin = path.join(repoRoot, "apps/cli/bin/empo.mjs")
 const sessions: Array<string> = []
+const tempDirs: Array<string> = []
+const tempDir = (prefix: string) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+  tempDirs.push(dir)
+  return dir
+}
 
 const tmux = (...args: Array<string>) => execFileSync("tmux", args, { encoding: "utf8" })
 const startSession = (cwd: string, command: string): { pane: () => string; keys: (...keys: Array<string>) => Promise<void> } => {
@@ -44,11 +50,12 @@ afterEach(() => {
       // already gone
     }
   }
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
 })
 
 describe("empo tui in a real terminal (tmux)", () => {
   it("navigates to a sweep, opens a run, opens compare and quits with status 0", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "empo-tui-tmux-"))
+    const dir = tempDir("empo-tui-tmux-")
     const db = await seededStore(dir)
     const { pane, keys } = startSession(dir, `node ${empoBin} tui --db ${db}`)
     // The CLI compiles its TypeScript on start: allow for a slow, shared machine.
@@ -73,7 +80,7 @@ describe("empo tui in a real terminal (tmux)", () => {
   }, 180_000)
 
   it("validates specs inline, launches a sweep as a detached background runner and watches it finish", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "empo-tui-launch-"))
+    const dir = tempDir("empo-tui-launch-")
     fs.mkdirSync(path.join(dir, "experiments"))
     fs.writeFileSync(path.join(dir, "experiments", "small.yaml"), [
       "name: small-sweep",
