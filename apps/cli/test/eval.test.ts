@@ -87,7 +87,11 @@ describe("npx empo eval reproduces empo-method §6.2", () => {
   }
 
   it("a second run is served from the cache", async () => {
-    const result = await empo(["eval", ...systems[1].args, ...common, "--metrics", "diversity,distinct", "--cache-dir", cacheDir])
+    const fresh = fs.mkdtempSync(path.join(os.tmpdir(), "empo-eval-cache-"))
+    const first = await empo(["eval", ...systems[1].args, ...common, "--metrics", "diversity,distinct", "--cache-dir", fresh])
+    assert.notInclude(first.stderr, "(cached)")
+    assert.strictEqual(fs.readdirSync(fresh).length, 2)
+    const result = await empo(["eval", ...systems[1].args, ...common, "--metrics", "diversity,distinct", "--cache-dir", fresh])
     assert.strictEqual(result.code, 0, result.stderr)
     assert.include(result.stderr, "diversity: done in")
     assert.include(result.stderr, "(cached)")
