@@ -130,9 +130,17 @@ export interface RunDetail {
   readonly consumed: ReadonlyArray<{ readonly stageId: StageId; readonly artifactId: number }>
 }
 
+/** A summary metric row as `compare` reads it in bulk (a plain struct: 20,000 of them decode in a few ms). */
+export const SummaryRow = Schema.Struct(SummaryRecord.fields)
+export type SummaryRow = typeof SummaryRow.Type
+
+/** A flattened parameter row as `compare` reads it in bulk. */
+export const ParamRow = Schema.Struct(ParamRecord.fields)
+export type ParamRow = typeof ParamRow.Type
+
 /** The rows `compare` aggregates: runs, their params and their summary metrics. */
 export interface ComparisonData {
   readonly runs: ReadonlyArray<RunRecord>
-  readonly params: ReadonlyArray<ParamRecord>
-  readonly summary: ReadonlyArray<SummaryRecord>
+  readonly params: ReadonlyArray<ParamRow>
+  readonly summary: ReadonlyArray<SummaryRow>
 }

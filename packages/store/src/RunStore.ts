@@ -22,6 +22,7 @@ import {
   type MetricPoint,
   MetricPointRecord,
   ParamRecord,
+  ParamRow,
   type ParamValue,
   type RunDetail,
   type RunId,
@@ -30,6 +31,7 @@ import {
   type RunStatus,
   StageRecord,
   type StageId,
+  SummaryRow,
   type StageStatus,
   SummaryRecord
 } from "./Records.ts"
@@ -307,11 +309,14 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
           const known = yield* listExperiments()
           return yield* new ExperimentNotFoundError({ name: experiment, known: known.map((e) => e.name) })
         }
-        const params = yield* sql`SELECT p.run_id, p.key, p.value_json AS value FROM params p JOIN runs r ON r.id = p.run_id
-          WHERE r.experiment = ${experiment}`.pipe(Effect.flatMap(decodeAll(ParamRecord)), Effect.mapError(fail("read params")))
-        const summary = yield* sql`SELECT rs.run_id, m.stage_id, m.key, m.value FROM runs r JOIN run_stages rs ON rs.run_id = r.id
-          JOIN summary_metrics m ON m.stage_id = rs.stage_id WHERE r.experiment = ${experiment}`.pipe(
-          Effect.flatMap(decodeAll(SummaryRecord)), Effect.mapError(fail("read summary metrics")))
+        // Bulk reads skip the client's per-row name transform: the aliases are already the field names.
+        const raw = sql.withoutTransforms()
+        const params = yield* raw`SELECT p.run_id AS "runId", p.key AS "key", p.value_json AS "value" FROM params p
+          JOIN runs r ON r.id = p.run_id WHERE r.experiment = ${experiment}`.pipe(
+          Effect.flatMap(decodeAll(ParamRow)), Effect.mapError(fail("read params")))
+        const summary = yield* raw`SELECT rs.run_id AS "runId", m.stage_id AS "stageId", m.key AS "key", m.value AS "value"
+          FROM runs r JOIN run_stages rs ON rs.run_id = r.id JOIN summary_metrics m ON m.stage_id = rs.stage_id
+          WHERE r.experiment = ${experiment}`.pipe(Effect.flatMap(decodeAll(SummaryRow)), Effect.mapError(fail("read summary metrics")))
         return { runs, params, summary } satisfies ComparisonData
       })
 

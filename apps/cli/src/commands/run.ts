@@ -72,12 +72,14 @@ const renderDryRun = (plan: ExperimentPlan, statuses: ReadonlyArray<StagePlanSta
   return lines.join("\n")
 }
 
-const progressPrinter = (total: number) => {
+const progressPrinter = () => {
   let started = 0
+  let total = 0
   const stderr = (line: string) => Effect.sync(() => process.stderr.write(`${line}\n`))
   return (event: RunnerEvent): Effect.Effect<void> => {
     switch (event._tag) {
       case "Planned":
+        total = event.toRun
         return stderr(`${event.runs} runs: ${event.toRun} stages to execute, ${event.cached} cached${event.failedBefore > 0 ? `, ${event.failedBefore} failed before (use --retry-failed)` : ""}`)
       case "StageStarted": {
         started++
@@ -119,7 +121,7 @@ const runSweep = (plan: ExperimentPlan, flags: { readonly concurrency: number; r
     const workDir = Option.getOrElse(flags.workDir, () => path.join(path.dirname(path.resolve(flags.db)), "stages"))
     const summary = yield* runner.run(plan, {
       workDir: path.resolve(workDir), concurrency: flags.concurrency, retryFailed: flags.retryFailed,
-      host: os.hostname(), pid: process.pid, onEvent: progressPrinter(plan.stages.size)
+      host: os.hostname(), pid: process.pid, onEvent: progressPrinter()
     })
     yield* Console.log(flags.json ? JSON.stringify(summary, null, 2) : renderSummary(plan, summary))
     const failed = summary.runs.filter((r) => r.status !== "completed").length
