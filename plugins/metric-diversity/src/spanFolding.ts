@@ -121,7 +121,9 @@ export const foldSpans = (
     return id
   }
   const table = new NgramTable()
-  /** Per record: its tracked occurrences, each encoded as response · 2^16 + start. */
+  // Tracked occurrences of a record, each encoded as response · 2^16 + start: inline while there is one
+  // (most n-grams, created and dropped on every rewrite), a Set once the n-gram repeats.
+  let single = new Float64Array(1 << 20)
   const occurrences: Array<Set<number> | undefined> = []
   const at = (r: number, i: number): number => r * 65_536 + i
   const powers = new PowerTable()
@@ -167,17 +169,23 @@ export const foldSpans = (
   /** Tracks occurrence [i..j] of response r, and the extensions that become trackable with it. */
   const add = (r: number, i: number, j: number): void => {
     const rec = recordOf(r, i, j)
-    const set = (occurrences[rec] ??= new Set())
     const self = at(r, i)
-    set.add(self)
     const count = ++table.count[rec]!
     touch(rec)
     const n = j - i + 1
-    if (count === 2) {
+    if (count === 1) {
+      if (rec >= single.length) {
+        const grown = new Float64Array(single.length * 2)
+        grown.set(single)
+        single = grown
+      }
+      single[rec] = self
+    } else if (count > 2) occurrences[rec]!.add(self)
+    else {
+      const other = single[rec]!
+      occurrences[rec] = new Set([other, self])
       table.ids[rec] ??= responses[r]!.slice(i, j + 1)
       // The n-gram now repeats, so the extension of its other occurrence becomes trackable too.
-      let other = 0
-      for (const v of set) if (v !== self) other = v
       const otherR = Math.floor(other / 65_536)
       const otherI = other % 65_536
       if (otherI + n < responses[otherR]!.length) add(otherR, otherI, otherI + n)
@@ -188,20 +196,24 @@ export const foldSpans = (
   /** Untracks occurrence [i..j] of response r, and the extensions that stop being trackable. */
   const remove = (r: number, i: number, j: number): void => {
     const rec = recordOf(r, i, j)
-    const set = occurrences[rec]!
-    set.delete(at(r, i))
     const count = --table.count[rec]!
     touch(rec)
     const n = j - i + 1
+    if (count >= 2) occurrences[rec]!.delete(at(r, i))
+    else if (count === 1) {
+      const set = occurrences[rec]!
+      set.delete(at(r, i))
+      single[rec] = set.values().next().value!
+      occurrences[rec] = undefined
+    }
     if (count >= 1 && j + 1 < responses[r]!.length) remove(r, i, j + 1)
     if (count === 1) {
-      const other = set.values().next().value!
+      const other = single[rec]!
       const otherR = Math.floor(other / 65_536)
       const otherI = other % 65_536
       if (otherI + n < responses[otherR]!.length) remove(otherR, otherI, otherI + n)
     }
     if (count === 0) {
-      occurrences[rec] = undefined
       queued.delete(rec)
       table.remove(rec)
     }
