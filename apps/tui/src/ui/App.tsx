@@ -78,7 +78,8 @@ export const App = ({ runtime }: { readonly runtime: TuiRuntime }) => {
         <Box flexDirection="column" width={width} height={rows}>
           <Header title={titleOf(nav.stack)} tabs={[{ name: "Experiments", active: nav.stack[0].kind === "experiments" }, { name: "Launch", active: nav.stack[0].kind === "launch" }]} width={width} />
           <Box flexDirection="column" height={bodyHeight} overflow="hidden">
-            {nav.help ? <HelpOverlay width={width} /> : body}
+            {/* Natural height inside a clipping box: a screen taller than the terminal loses its last rows, never a squeezed first one. */}
+            <Box flexDirection="column" flexShrink={0}>{nav.help ? <HelpOverlay width={width} /> : body}</Box>
           </Box>
           <Box flexGrow={1} />
           <Footer hints={hintsFor(screen)} notice={nav.notice} width={width} />

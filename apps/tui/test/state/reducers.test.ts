@@ -4,11 +4,12 @@ import type { SweepRow } from "../../src/data/TuiStore.ts"
 import { moveCursor, scrollOffset } from "../../src/ui/state/listCursor.ts"
 import { initialLaunch, launchReducer } from "../../src/ui/state/launch.ts"
 import { currentScreen, initialNavigation, navigationReducer } from "../../src/ui/state/navigation.ts"
-import { applyMetricPoints, chartOrder, initialRunMetrics, maxPointsPerSeries } from "../../src/ui/state/runMetrics.ts"
+import { applyMetricPoints, chartOrder, initialRunMetrics, maxPointsPerSeries, seriesKey } from "../../src/ui/state/runMetrics.ts"
 import { initialSweepTable, type SweepColumn, sweepTableReducer, visibleRows } from "../../src/ui/state/sweepTable.ts"
 
-const point = (id: number, key: string, step: number, value: number): MetricPointRecord =>
-  ({ id, stageId: "train-x" as StageId, key, step, value, time: 0 }) as MetricPointRecord
+const point = (id: number, key: string, step: number, value: number, stageId = "train-x"): MetricPointRecord =>
+  ({ id, stageId: stageId as StageId, key, step, value, time: 0 }) as MetricPointRecord
+const loss = seriesKey("train-x", "loss")
 
 const row = (position: number, beta: number, seed: number, status: SweepRow["status"], metric?: number, error: string | null = null): SweepRow => ({
   id: `run${position}` as RunId, label: `beta=${beta} seed=${seed}`, seed, position, status,
@@ -101,11 +102,11 @@ describe("sweep table", () => {
 describe("run metrics", () => {
   it("appends batches by row id, ignores points already applied and copies only touched series", () => {
     const first = applyMetricPoints(initialRunMetrics("r"), [point(1, "loss", 0, 0.7), point(2, "rewards/margins", 0, 0), point(3, "loss", 1, 0.6)])
-    expect(first.series["loss"]).toEqual({ steps: [0, 1], values: [0.7, 0.6] })
+    expect(first.series[loss]).toEqual({ steps: [0, 1], values: [0.7, 0.6] })
     expect(first.lastId).toBe(3)
     const second = applyMetricPoints(first, [point(3, "loss", 1, 0.6), point(4, "loss", 2, 0.5)])
-    expect(second.series["loss"]!.values).toEqual([0.7, 0.6, 0.5])
-    expect(second.series["rewards/margins"]).toBe(first.series["rewards/margins"])
+    expect(second.series[loss]!.values).toEqual([0.7, 0.6, 0.5])
+    expect(second.series[seriesKey("train-x", "rewards/margins")]).toBe(first.series[seriesKey("train-x", "rewards/margins")])
     expect(second.points).toBe(4)
     expect(applyMetricPoints(second, [])).toBe(second)
   })
@@ -113,12 +114,18 @@ describe("run metrics", () => {
   it("keeps at most maxPointsPerSeries per series (the newest)", () => {
     const batch = Array.from({ length: maxPointsPerSeries + 10 }, (_, i) => point(i + 1, "loss", i, i))
     const s = applyMetricPoints(initialRunMetrics("r"), batch)
-    expect(s.series["loss"]!.steps.length).toBe(maxPointsPerSeries)
-    expect(s.series["loss"]!.steps[0]).toBe(10)
+    expect(s.series[loss]!.steps.length).toBe(maxPointsPerSeries)
+    expect(s.series[loss]!.steps[0]).toBe(10)
   })
 
-  it("orders charts loss, accuracy, margin, then the rest", () => {
-    expect(chartOrder(["zeta", "rewards/margins", "rewards/accuracies", "loss", "grad_norm"])).toEqual(["loss", "rewards/accuracies", "rewards/margins", "grad_norm", "zeta"])
+  it("keeps one curve per stage and key, and orders the latest stage first, loss/accuracy/margin first", () => {
+    const s = applyMetricPoints(initialRunMetrics("r"), [point(1, "loss", 0, 2, "train-sft"), point(2, "loss", 0, 0.7, "train-dpo")])
+    expect(Object.keys(s.series)).toHaveLength(2)
+    const keys = ["zeta", "rewards/margins", "rewards/accuracies", "loss", "grad_norm"].map((k) => seriesKey("train-dpo", k))
+    expect(chartOrder([seriesKey("train-sft", "loss"), ...keys], ["train-sft", "train-dpo"])).toEqual([
+      ...["loss", "rewards/accuracies", "rewards/margins", "grad_norm", "zeta"].map((k) => seriesKey("train-dpo", k)),
+      seriesKey("train-sft", "loss")
+    ])
   })
 })
 

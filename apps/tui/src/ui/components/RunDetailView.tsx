@@ -3,7 +3,7 @@
 /** @jsxImportSource react */
 import type { RunDetail } from "@empo/store"
 import { Box, Text } from "ink"
-import { chartOrder, type RunMetricsState } from "../state/runMetrics.ts"
+import { chartOrder, type RunMetricsState, splitSeriesKey } from "../state/runMetrics.ts"
 import { ago, bytes, fit, statusColor } from "./format.ts"
 import { SparklineRow } from "./Sparkline.tsx"
 
@@ -24,8 +24,11 @@ const stageMark: Record<string, string> = { completed: "✔", running: "▶", fa
  */
 export const RunDetailView = ({ detail, metrics, logLines, width, height, now }: RunDetailViewProps) => {
   const { run, stages, artifacts } = detail
-  const keys = chartOrder(Object.keys(metrics.series))
-  const budget = Math.max(4, height - 4)
+  const keys = chartOrder(Object.keys(metrics.series), stages.map((s) => s.id))
+  const stageName = new Map(stages.map((s) => [s.id as string, s.name]))
+  const multiStage = new Set(keys.map((k) => splitSeriesKey(k).stageId)).size > 1
+  // Rows left after the run line, the stage line, the error line and the section titles.
+  const budget = Math.max(4, height - 6)
   const chartRows = Math.min(keys.length, Math.max(3, Math.floor(budget * 0.5)))
   const logRows = Math.min(logLines.length, Math.max(1, Math.floor((budget - chartRows) * 0.5)))
   const artifactRows = Math.min(artifacts.length, Math.max(1, budget - chartRows - logRows))
@@ -36,7 +39,7 @@ export const RunDetailView = ({ detail, metrics, logLines, width, height, now }:
         <Text bold>{fit(run.label, Math.max(10, width - 36))}</Text> <Text color={statusColor(run.status)}>{fit(run.status, 11)}</Text>
         <Text dimColor> {run.id.slice(0, 12)} {run.startedAt === null ? "" : ago(run.startedAt, now)}</Text>
       </Text>
-      <Text>
+      <Text wrap="truncate-end">
         {stages.map((s) => (
           <Text key={s.id} color={statusColor(s.status)}>{stageMark[s.status] ?? "?"} {s.name}  </Text>
         ))}
@@ -46,7 +49,9 @@ export const RunDetailView = ({ detail, metrics, logLines, width, height, now }:
       {keys.length === 0 && <Text dimColor>  no metric points yet</Text>}
       {keys.slice(0, chartRows).map((key) => {
         const series = metrics.series[key]!
-        return <SparklineRow key={key} label={key} values={series.values} lastStep={series.steps[series.steps.length - 1]} width={width} />
+        const { stageId, key: metric } = splitSeriesKey(key)
+        const label = multiStage ? `${stageName.get(stageId) ?? stageId} ${metric}` : metric
+        return <SparklineRow key={key} label={label} values={series.values} lastStep={series.steps[series.steps.length - 1]} width={width} />
       })}
       {logRows > 0 && <Text bold dimColor>log</Text>}
       {logLines.slice(-logRows).map((line, i) => <Text key={i} dimColor>{fit(line, width)}</Text>)}

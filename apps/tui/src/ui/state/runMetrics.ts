@@ -1,5 +1,13 @@
 import type { MetricPointRecord } from "@empo/store"
 
+/** Series are per stage and key: SFT and preference training both report `loss`, as two curves. */
+export const seriesKey = (stageId: string, key: string): string => `${stageId}\u0000${key}`
+
+export const splitSeriesKey = (series: string): { readonly stageId: string; readonly key: string } => {
+  const at = series.indexOf("\u0000")
+  return { stageId: series.slice(0, at), key: series.slice(at + 1) }
+}
+
 /** One metric curve (steps ascending as the runner writes them). */
 export interface Series {
   readonly steps: ReadonlyArray<number>
@@ -33,11 +41,12 @@ export const applyMetricPoints = (state: RunMetricsState, batch: ReadonlyArray<M
     if (point.id <= lastId) continue
     lastId = point.id
     added++
-    let series = touched.get(point.key)
+    const name = seriesKey(point.stageId, point.key)
+    let series = touched.get(name)
     if (series === undefined) {
-      const old = state.series[point.key]
+      const old = state.series[name]
       series = { steps: old === undefined ? [] : [...old.steps], values: old === undefined ? [] : [...old.values] }
-      touched.set(point.key, series)
+      touched.set(name, series)
     }
     series.steps.push(point.step)
     series.values.push(point.value)
@@ -51,8 +60,16 @@ export const applyMetricPoints = (state: RunMetricsState, batch: ReadonlyArray<M
   return { ...state, lastId, series, points: state.points + added }
 }
 
-/** The curves the issue asks for first (TRL's names), then the rest alphabetically. */
-export const chartOrder = (keys: ReadonlyArray<string>): Array<string> => {
+/**
+ * Curves of the latest stage first (the one training now), and within a stage loss, reward accuracy and
+ * margin (TRL's names) before the rest. `stageOrder` is the run's stage ids in pipeline order.
+ */
+export const chartOrder = (series: ReadonlyArray<string>, stageOrder: ReadonlyArray<string> = []): Array<string> => {
   const rank = (k: string) => (/loss/i.test(k) ? 0 : /accurac/i.test(k) ? 1 : /margin/i.test(k) ? 2 : 3)
-  return [...keys].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+  const position = (id: string) => stageOrder.indexOf(id)
+  return [...series].sort((a, b) => {
+    const x = splitSeriesKey(a)
+    const y = splitSeriesKey(b)
+    return position(y.stageId) - position(x.stageId) || rank(x.key) - rank(y.key) || x.key.localeCompare(y.key)
+  })
 }
