@@ -128,20 +128,39 @@ const cellText = (c: MetricCell) => `${fmt(c.mean)}${Number.isFinite(c.ci95) ? `
 
 const header = (t: ComparisonTable) => [...t.varying.map((v) => v.split(".").slice(-2).join(".")), "n", ...t.metrics]
 
-/** A terminal table; `*` marks p < 0.05 against the baseline (Welch's t-test across seeds). */
+const align = (rows: ReadonlyArray<ReadonlyArray<string>>): Array<string> => {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)))
+  const line = (cells: ReadonlyArray<string>) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()
+  return [line(rows[0]!), line(widths.map((w) => "-".repeat(w))), ...rows.slice(1).map(line)]
+}
+
+/**
+ * A terminal table; `*` marks p < 0.05 against the baseline (Welch's t-test across seeds). With many metrics
+ * it turns: one line per metric and one column per configuration, so it stays readable in a terminal.
+ */
 export const renderTable = (t: ComparisonTable): string => {
+  const notes = [
+    "",
+    `experiment ${t.experiment}: ${t.rows.length} configuration(s); mean ± 95% CI across seeds`,
+    ...(t.rows.some((r) => r.isBaseline) ? ["* p<0.05, ** p<0.01, *** p<0.001 vs the baseline (Welch's t-test across seeds)"] : [])
+  ]
+  if (t.metrics.length > 6) {
+    const configs = t.rows.map((r) => `${t.varying.map((k) => paramText(r.params[k] ?? null)).join(" ") || r.label}${r.isBaseline ? " (baseline)" : ""}`)
+    return [
+      ...align([
+        ["metric", ...configs],
+        ["n", ...t.rows.map((r) => String(r.seeds.length))],
+        ...t.metrics.map((m) => [m, ...t.rows.map((r) => cellText(r.metrics[m]!))])
+      ]),
+      ...(t.varying.length > 0 ? [``, `columns: ${t.varying.join(", ")}`] : []),
+      ...notes
+    ].join("\n")
+  }
   const body = t.rows.map((r) => [
     ...t.varying.map((k) => paramText(r.params[k] ?? null)), `${r.seeds.length}${r.isBaseline ? " (baseline)" : ""}`,
     ...t.metrics.map((m) => cellText(r.metrics[m]!))
   ])
-  const head = header(t)
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)))
-  const line = (cells: ReadonlyArray<string>) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()
-  const notes = [
-    `experiment ${t.experiment}: ${t.rows.length} configuration(s); mean ± 95% CI across seeds`,
-    ...(t.rows.some((r) => r.isBaseline) ? ["* p<0.05, ** p<0.01, *** p<0.001 vs the baseline (Welch's t-test across seeds)"] : [])
-  ]
-  return [line(head), line(widths.map((w) => "-".repeat(w))), ...body.map(line), "", ...notes].join("\n")
+  return [...align([header(t), ...body]), ...notes].join("\n")
 }
 
 const csvField = (s: string) => (/[",\n]/.test(s) ? `"${s.replaceAll("\"", "\"\"")}"` : s)
