@@ -35,7 +35,7 @@ describe("compareExperiment", () => {
     assert.closeTo(b!.metrics["length.tokens_mean"]!.p!, 0.000257, 2e-5)
     assert.include(renderTable(table), "12 ± 2.5***")
     assert.include(renderCsv(table), "stages.preference.params.beta,runs,length.tokens_mean.mean")
-    assert.include(renderLatex(table), "\\textbf{12 $\\pm$ 2.5}$^\\dagger$")
+    assert.include(renderLatex(table), "\\textbf{12 $\\pm$ 2.5$^\\dagger$}")
   })
 
   it("selects metrics by prefix and names the known ones for an unknown request", () => {
