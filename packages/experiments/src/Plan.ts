@@ -1,7 +1,6 @@
 import type { ParamValue, RunId, StageId } from "@empo/store"
 import { shortHash } from "./internal/canonical.ts"
-import * as Schema from "effect/Schema"
-import { DataSpec, GenerateStageSpec, type RunConfig } from "./ExperimentSpec.ts"
+import type { RunConfig } from "./ExperimentSpec.ts"
 import type { Assignment } from "./Sweep.ts"
 
 /** What a stage does; each kind has one executor. */
@@ -120,7 +119,7 @@ export const planStages = (run: ResolvedRun): { readonly stages: Array<{ readonl
     return s.id
   }
   const dataset = (format: string) => {
-    const { source: _source, ...data } = Schema.encodeSync(DataSpec)(config.data)
+    const { source: _source, ...data } = (run.configJson as { readonly data: Record<string, unknown> }).data
     // SFT rows ignore grounding, so every grounder/negatives/mode variant shares one SFT dataset.
     const { grounder: _g, grounderMap: _m, lexicon: _l, negatives: _n, mode: _mode, seed: _seed, ...common } = data
     return add(`dataset-${format}`, stage("dataset", { source: run.dataSource, ...(format === "sft" ? common : data), kind: format }))
@@ -142,7 +141,8 @@ export const planStages = (run: ResolvedRun): { readonly stages: Array<{ readonl
   }
   const generate = config.stages.generate
   if (generate !== undefined) {
-    const { split, limit, systemPrompt, batchSize, ...decoding } = Schema.encodeSync(GenerateStageSpec)(generate)
+    // The encoded form (defaults applied) is already in configJson; re-encoding per run would dominate big sweeps.
+    const { split, limit, systemPrompt, batchSize, ...decoding } = (run.configJson as { readonly stages: { readonly generate: Record<string, unknown> } }).stages.generate
     const items = add("items", stage("items", { source: run.dataSource, format: config.data.format, split, limit: limit ?? null, systemPrompt: systemPrompt ?? null }))
     const generated = add("generate", stage("generate", { ...modelInputs(), batchSize, decoding, seed: config.seed }, { ...modelDeps(), items }))
     if (run.metrics.length > 0) add("evaluate", stage("evaluate", { metrics: run.metrics }, { predictions: generated }))
