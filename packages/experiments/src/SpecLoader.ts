@@ -222,45 +222,50 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
 
   // Runs of a sweep share most of their sections, so each distinct section is decoded (and encoded) once:
   // a 10,000-run grid decodes a few hundred sections instead of 10,000 whole configs.
-  const sectionCache = new Map<string, { readonly decoded: unknown; readonly encoded: unknown } | ParseResult.ParseError>()
+  const sectionCache = new Map<string, { readonly decoded: unknown; readonly encoded: unknown } | null>()
   type Section = { readonly decoded: unknown; readonly encoded: unknown }
-  const decodeSection = (name: keyof typeof runSections, raw: unknown): Effect.Effect<Section | ParseResult.ParseError> =>
+  const sectionSchema = (name: keyof typeof runSections) => runSections[name] as unknown as Schema.Schema<unknown, unknown>
+  const strict = { onExcessProperty: "error", errors: "all" } as const
+  // Synchronous on purpose: this runs once per run of a sweep (10,000 for a big grid); null = invalid.
+  const decodeSection = (name: keyof typeof runSections, raw: unknown): Section | null => {
+    const key = `${name}\u0000${canonicalJson(raw)}`
+    const cached = sectionCache.get(key)
+    if (cached !== undefined) return cached
+    const decoded = Schema.decodeUnknownOption(sectionSchema(name))(raw, strict)
+    const result = Option.isSome(decoded) ? { decoded: decoded.value, encoded: Schema.encodeSync(sectionSchema(name))(decoded.value) } : null
+    sectionCache.set(key, result)
+    return result
+  }
+  const unknownKeys = (candidate: Record<string, unknown>) =>
+    Object.keys(candidate).filter((key) => !(key in runSections) && key !== "name" && key !== "seed")
+  const decodeRunConfig = (candidate: Record<string, unknown>): { readonly config: RunConfig; readonly configJson: Record<string, unknown> } | undefined => {
+    if (unknownKeys(candidate).length > 0) return undefined
+    const parts: Record<string, Section> = {}
+    for (const name of Object.keys(runSections) as Array<keyof typeof runSections>) {
+      const result = decodeSection(name, candidate[name])
+      if (result === null) return undefined
+      parts[name] = result
+    }
+    const seed = candidate["seed"] as number
+    const config = new RunConfig({
+      name: spec.name, seed, data: parts["data"]!.decoded as DataSpec, model: parts["model"]!.decoded as ModelSpec,
+      stages: parts["stages"]!.decoded as StagesSpec, executor: parts["executor"]!.decoded as ExecutorSpec
+    }, true)
+    const configJson = {
+      name: spec.name, seed, data: parts["data"]!.encoded, model: parts["model"]!.encoded, stages: parts["stages"]!.encoded, executor: parts["executor"]!.encoded
+    }
+    return { config, configJson }
+  }
+  // The slow path, only for invalid runs: decode again through Effect to get located issues.
+  const explainRunConfig = (candidate: Record<string, unknown>, where: (f: ReadonlyArray<PathKey>) => { line: number; column: number }) =>
     Effect.gen(function* () {
-      const key = `${name}\u0000${canonicalJson(raw)}`
-      const cached = sectionCache.get(key)
-      if (cached !== undefined) return cached
-      const schema = runSections[name] as unknown as Schema.Schema<unknown, unknown>
-      const result = yield* Schema.decodeUnknown(schema)(raw, { onExcessProperty: "error", errors: "all" }).pipe(
-        Effect.map((decoded): Section | ParseResult.ParseError => ({ decoded, encoded: Schema.encodeSync(schema)(decoded) })),
-        Effect.catchTag("ParseError", (e) => Effect.succeed<Section | ParseResult.ParseError>(e))
-      )
-      sectionCache.set(key, result)
-      return result
-    })
-  const decodeRunConfig = (
-    candidate: Record<string, unknown>,
-    where: (f: ReadonlyArray<PathKey>) => { line: number; column: number }
-  ): Effect.Effect<{ readonly issues: ReadonlyArray<SpecIssue> } | { readonly config: RunConfig; readonly configJson: Record<string, unknown> }> =>
-    Effect.gen(function* () {
-      const problems: Array<SpecIssue> = Object.keys(candidate)
-        .filter((key) => !(key in runSections) && key !== "name" && key !== "seed")
-        .map((key) => new SpecIssue({ ...where([key]), field: key, message: "unknown field (check the spelling; see experiment.schema.json)" }))
-      const parts: Record<string, { readonly decoded: unknown; readonly encoded: unknown }> = {}
+      const problems = unknownKeys(candidate).map((key) =>
+        new SpecIssue({ ...where([key]), field: key, message: "unknown field (check the spelling; see experiment.schema.json)" }))
       for (const name of Object.keys(runSections) as Array<keyof typeof runSections>) {
-        const result = yield* decodeSection(name, candidate[name])
-        if (result instanceof ParseResult.ParseError) problems.push(...issuesFromParseError(result, where, [name]))
-        else parts[name] = result
+        const error = yield* Schema.decodeUnknown(sectionSchema(name))(candidate[name], strict).pipe(Effect.flip, Effect.option)
+        if (Option.isSome(error)) problems.push(...issuesFromParseError(error.value, where, [name]))
       }
-      if (problems.length > 0) return { issues: problems }
-      const seed = candidate["seed"] as number
-      const config = new RunConfig({
-        name: spec.name, seed, data: parts["data"]!.decoded as DataSpec, model: parts["model"]!.decoded as ModelSpec,
-        stages: parts["stages"]!.decoded as StagesSpec, executor: parts["executor"]!.decoded as ExecutorSpec
-      }, true)
-      const configJson = {
-        name: spec.name, seed, data: parts["data"]!.encoded, model: parts["model"]!.encoded, stages: parts["stages"]!.encoded, executor: parts["executor"]!.encoded
-      }
-      return { config, configJson }
+      return problems
     })
 
   const issues: Array<SpecIssue> = []
@@ -278,9 +283,9 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
     for (const seed of spec.seeds) {
       const candidate = { ...(swept as Record<string, unknown>), seed }
       if (spec.sweep !== undefined && isExcluded(candidate, spec.sweep.exclude)) continue
-      const decoded = yield* decodeRunConfig(candidate, where)
-      if ("issues" in decoded) {
-        issues.push(...decoded.issues)
+      const decoded = decodeRunConfig(candidate)
+      if (decoded === undefined) {
+        issues.push(...(yield* explainRunConfig(candidate, where)))
         continue
       }
       const { config, configJson } = decoded
