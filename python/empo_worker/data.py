@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from empo_worker.protocol import InputFault
 
@@ -32,13 +32,11 @@ def _conversation(value: Any, where: str, field: str) -> list[dict[str, str]]:
     return [{"role": m["role"], "content": m["content"]} for m in value]
 
 
-def read_rows(path: str, stage: str) -> list[dict[str, Any]]:
-    """Rows of `path` reduced to the stage's columns; the first bad row raises an InputFault naming file:line."""
+def json_objects(path: str, what: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yields (`file:line`, object) for each non-blank JSONL line; a bad line raises an InputFault naming it."""
     file = Path(path)
     if not file.is_file():
-        raise InputFault(f"data file not found: {path}")
-    columns = STAGE_COLUMNS[stage]
-    rows: list[dict[str, Any]] = []
+        raise InputFault(f"{what} file not found: {path}")
     with file.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -50,29 +48,37 @@ def read_rows(path: str, stage: str) -> list[dict[str, Any]]:
                 raise InputFault(f"{where}: not valid JSON ({error})") from None
             if not isinstance(raw, dict):
                 raise InputFault(f"{where}: expected a JSON object")
-            if stage == "kto" and "chosen" in raw and "completion" not in raw:
-                raise InputFault(
-                    f"{where}: KTO trains on unpaired rows {{prompt, completion, label}}, but this file holds "
-                    "preference pairs {prompt, chosen, rejected}; convert them explicitly (each pair → one desirable "
-                    "and one undesirable row, e.g. `empo data build --kind kto`) or train with dpo/ipo"
-                )
-            if stage in ("dpo", "ipo") and "completion" in raw and "chosen" not in raw:
-                raise InputFault(f"{where}: {stage} needs preference pairs {{prompt, chosen, rejected}}, found unpaired KTO rows")
-            if stage == "sft" and "messages" not in raw:
-                raise InputFault(f"{where}: SFT needs whole dialogues in field `messages`")
-            row: dict[str, Any] = {}
-            for column in columns:
-                if column not in raw:
-                    raise InputFault(f"{where}: missing field `{column}`")
-                if column == "label":
-                    if not isinstance(raw["label"], bool):
-                        raise InputFault(f"{where}: field `label` must be true or false")
-                    row["label"] = raw["label"]
-                else:
-                    row[column] = _conversation(raw[column], where, column)
-            if stage == "sft" and not any(m["role"] == "assistant" for m in row["messages"]):
-                raise InputFault(f"{where}: field `messages` has no assistant turn to train on")
-            rows.append(row)
+            yield where, raw
+
+
+def read_rows(path: str, stage: str) -> list[dict[str, Any]]:
+    """Rows of `path` reduced to the stage's columns; the first bad row raises an InputFault naming file:line."""
+    columns = STAGE_COLUMNS[stage]
+    rows: list[dict[str, Any]] = []
+    for where, raw in json_objects(path, "data"):
+        if stage == "kto" and "chosen" in raw and "completion" not in raw:
+            raise InputFault(
+                f"{where}: KTO trains on unpaired rows {{prompt, completion, label}}, but this file holds "
+                "preference pairs {prompt, chosen, rejected}; convert them explicitly (each pair → one desirable "
+                "and one undesirable row, e.g. `empo data build --kind kto`) or train with dpo/ipo"
+            )
+        if stage in ("dpo", "ipo") and "completion" in raw and "chosen" not in raw:
+            raise InputFault(f"{where}: {stage} needs preference pairs {{prompt, chosen, rejected}}, found unpaired KTO rows")
+        if stage == "sft" and "messages" not in raw:
+            raise InputFault(f"{where}: SFT needs whole dialogues in field `messages`")
+        row: dict[str, Any] = {}
+        for column in columns:
+            if column not in raw:
+                raise InputFault(f"{where}: missing field `{column}`")
+            if column == "label":
+                if not isinstance(raw["label"], bool):
+                    raise InputFault(f"{where}: field `label` must be true or false")
+                row["label"] = raw["label"]
+            else:
+                row[column] = _conversation(raw[column], where, column)
+        if stage == "sft" and not any(m["role"] == "assistant" for m in row["messages"]):
+            raise InputFault(f"{where}: field `messages` has no assistant turn to train on")
+        rows.append(row)
     if not rows:
         raise InputFault(f"{path}: no rows")
     if stage == "kto" and len({r["label"] for r in rows}) < 2:

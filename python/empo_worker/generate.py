@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from empo_worker.data import _conversation
+from empo_worker.data import _conversation, json_objects
 from empo_worker.protocol import Cancelled, Emit, InputFault
 from empo_worker.runtime import configure_threads, device_info, load_tokenizer
 
@@ -19,32 +19,19 @@ ITEM_FIELDS = ("id", "prompt", "target", "prev", "emotion")
 
 
 def read_items(path: str, limit: int | None) -> list[dict[str, Any]]:
-    file = Path(path)
-    if not file.is_file():
-        raise InputFault(f"items file not found: {path}")
     items: list[dict[str, Any]] = []
-    with file.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                raw = json.loads(line)
-            except ValueError as error:
-                raise InputFault(f"{where}: not valid JSON ({error})") from None
-            if not isinstance(raw, dict):
-                raise InputFault(f"{where}: expected a JSON object")
-            for field in ITEM_FIELDS:
-                if field not in raw:
-                    raise InputFault(f"{where}: missing field `{field}`")
-                if field != "prompt" and not isinstance(raw[field], str):
-                    raise InputFault(f"{where}: field `{field}` must be a string")
-            prompt = _conversation(raw["prompt"], where, "prompt")
-            if prompt[-1]["role"] != "user":
-                raise InputFault(f"{where}: field `prompt` must end with a user turn")
-            items.append({**{f: raw[f] for f in ITEM_FIELDS}, "prompt": prompt})
-            if limit is not None and len(items) == limit:
-                break
+    for where, raw in json_objects(path, "items"):
+        for field in ITEM_FIELDS:
+            if field not in raw:
+                raise InputFault(f"{where}: missing field `{field}`")
+            if field != "prompt" and not isinstance(raw[field], str):
+                raise InputFault(f"{where}: field `{field}` must be a string")
+        prompt = _conversation(raw["prompt"], where, "prompt")
+        if prompt[-1]["role"] != "user":
+            raise InputFault(f"{where}: field `prompt` must end with a user turn")
+        items.append({**{f: raw[f] for f in ITEM_FIELDS}, "prompt": prompt})
+        if limit is not None and len(items) == limit:
+            break
     if not items:
         raise InputFault(f"{path}: no items")
     return items

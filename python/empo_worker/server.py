@@ -117,8 +117,9 @@ class Worker:
                 self.cancel_flags.pop(request_id, None)
 
     def serve(self) -> int:
-        threading.Thread(target=self.read_stdin, name="stdin-reader", daemon=True).start()
+        # `ready` first: the reader thread may answer a bad line with `protocolError` at once.
         self.writer.send({"_tag": "ready", "protocol": PROTOCOL_VERSION, "pid": os.getpid()})
+        threading.Thread(target=self.read_stdin, name="stdin-reader", daemon=True).start()
         handlers = _handlers()
         while True:
             message = self.requests.get()
