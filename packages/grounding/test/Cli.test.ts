@@ -77,6 +77,18 @@ describe("npx empo data build on corrupted CSVs", () => {
     expect(JSON.parse(inspect.stdout)).toMatchObject({ format: "ed-pairs", malformedCount: 1 })
   }, SPAWN_TIMEOUT)
 
+  it("--strict states the default explicitly; combined with --allow-malformed it is refused", () => {
+    const dir = corrupt("strict-flag", (lines) => lines.map((l, i) => (i === BAD_EMOTION_LINE - 1 ? replaceContext(l, "elated") : l)))
+    const strictOut = path.join(tmp, "strict", "dpo.jsonl")
+    const strict = build(dir, strictOut, ["--strict"])
+    expect(strict.code).toBe(2)
+    expect(strict.stderr).toMatch(/unknown emotion label "elated"/)
+    expect(fs.existsSync(path.dirname(strictOut))).toBe(false)
+    const both = build(dir, path.join(tmp, "both", "dpo.jsonl"), ["--strict", "--allow-malformed"])
+    expect(both.code).toBe(2)
+    expect(both.stderr).toMatch(/--strict and --allow-malformed contradict/)
+  }, SPAWN_TIMEOUT)
+
   it("an unknown flag value is a usage error (exit 2)", () => {
     const r = empo(["data", "build", "--source", tmp, "--split", "test", "--kind", "ppo", "--out", path.join(tmp, "x.jsonl")])
     expect(r.code).toBe(2)

@@ -17,6 +17,12 @@ const format = Options.choice("format", ["auto", "ed-raw", "ed-pairs", "hf"]).pi
 )
 const strict = Options.boolean("strict").pipe(Options.withDescription("fail (exit 2) on the first malformed row instead of counting it"))
 const allowMalformed = Options.boolean("allow-malformed").pipe(Options.withDescription("skip malformed rows and list them in the manifest (default: the first one fails with exit 2, nothing written)"))
+// `build` and `items` are strict by default (a researcher's dataset never silently loses rows); `--strict` is
+// accepted there too so scripts can say so explicitly, and contradicting `--allow-malformed` is refused.
+const strictness = (flags: { readonly strict: boolean; readonly allowMalformed: boolean }) =>
+  flags.strict && flags.allowMalformed
+    ? Effect.fail(new InputError({ reason: "--strict and --allow-malformed contradict each other; pass one", field: "--allow-malformed" }))
+    : Effect.succeed(!flags.allowMalformed)
 const json = Options.boolean("json").pipe(Options.withDescription("print the result as JSON on stdout"))
 
 const renderInspect = (r: InspectReport): string => {
@@ -78,6 +84,7 @@ const build = Command.make("build", {
   seed: Options.integer("seed").pipe(Options.withDefault(0)),
   limit: Options.integer("limit").pipe(Options.optional, Options.withDescription("keep only the first N prompts (conv_id order); negatives still come from the whole split")),
   systemPrompt,
+  strict,
   allowMalformed,
   out,
   json
@@ -85,7 +92,7 @@ const build = Command.make("build", {
   Effect.gen(function*() {
     const options = yield* decodeFlags(BuildOptions, {
       source: flags.source, format: flags.format, split: flags.split, kind: flags.kind, negatives: flags.negatives, mode: flags.mode,
-      seed: flags.seed, strict: !flags.allowMalformed, out: flags.out,
+      seed: flags.seed, strict: yield* strictness(flags), out: flags.out,
       ...optional("grounder", flags.grounder), ...optional("grounderMap", flags.grounderMap), ...optional("lexicon", flags.lexicon), ...optional("limit", flags.limit),
       ...optional("systemPrompt", flags.systemPrompt)
     })
@@ -100,13 +107,14 @@ const items = Command.make("items", {
   split,
   limit: Options.integer("limit").pipe(Options.optional, Options.withDescription("keep only the first N items (conv_id order)")),
   systemPrompt,
+  strict,
   allowMalformed,
   out,
   json
 }, (flags) =>
   Effect.gen(function*() {
     const options = yield* decodeFlags(ItemsOptions, {
-      source: flags.source, format: flags.format, split: flags.split, strict: !flags.allowMalformed, out: flags.out,
+      source: flags.source, format: flags.format, split: flags.split, strict: yield* strictness(flags), out: flags.out,
       ...optional("limit", flags.limit), ...optional("systemPrompt", flags.systemPrompt)
     })
     const manifest = yield* writeGenerationItems(options)
