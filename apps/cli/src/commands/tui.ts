@@ -1,7 +1,6 @@
 import * as Command from "@effect/cli/Command"
 import * as Path from "@effect/platform/Path"
 import { Plugins } from "@empo/experiments/Plugins"
-import { renderTui } from "@empo/tui"
 import * as Effect from "effect/Effect"
 import { fileURLToPath } from "node:url"
 import { metricPlugins, optimizerPlugins } from "../plugins.ts"
@@ -14,6 +13,11 @@ export const tuiCommand = Command.make("tui", { db: dbOption }, (flags) =>
   Effect.gen(function* () {
     const path = yield* Path.Path
     const db = path.resolve(flags.db)
+    // Ink draws only the final frame when it thinks it runs under CI (CI=true is common in shells on shared
+    // GPU hosts); a TUI the user opened in a terminal must draw live. Loaded lazily, so other commands start
+    // without React and Ink.
+    process.env["CI"] = "false"
+    const { renderTui } = yield* Effect.promise(() => import("@empo/tui"))
     yield* renderTui({
       dbPath: db,
       // The catalog `empo run` validates against, so the Launch screen accepts exactly what the runner will.
