@@ -5,7 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== npm dependencies"
-if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+# npm ci wipes node_modules and rebuilds better-sqlite3 (~1 min): skip it when the install is newer than the lock.
+if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
+  echo "node_modules is up to date with package-lock.json"
+elif [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 
 echo "== Python worker environment (.venv)"
 base_python="${EMPO_SETUP_PYTHON:-python3}"
