@@ -16,6 +16,7 @@ import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
 import type { ExperimentPlan, PlannedStage, StageKind } from "./Plan.ts"
 import { type StageContext, StageExecutors, StageFailure } from "./StageExecutors.ts"
+import { isProcessAlive } from "./Process.ts"
 
 /** What the runner reports while it works; the CLI renders it on stderr. */
 export type RunnerEvent =
@@ -126,7 +127,7 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
         yield* fs.makeDirectory(options.workDir, { recursive: true }).pipe(Effect.orDie)
         yield* register(plan, options)
         const before = yield* store.stagesOf(plan.name)
-        const foreign = before.find((s) => s.status === "running" && s.host === options.host && s.pid !== null && s.pid !== options.pid && isAlive(s.pid))
+        const foreign = before.find((s) => s.status === "running" && s.host === options.host && s.pid !== null && s.pid !== options.pid && isProcessAlive(s.pid))
         if (foreign !== undefined) return yield* new RunnerBusyError({ experiment: plan.name, pid: foreign.pid! })
         yield* store.recoverInterrupted(plan.name)
         yield* Effect.forEach(plan.runs, (r) => store.setRunStatus(r.id, "running"), { discard: true })
@@ -264,12 +265,3 @@ export const planStatus = Effect.fn("Runner.planStatus")(function* (plan: Experi
       attempts: Option.match(record, { onNone: () => 0, onSome: (r) => r.attempts })
     }))))
 })
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}

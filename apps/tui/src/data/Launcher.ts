@@ -13,6 +13,7 @@ import * as Schema from "effect/Schema"
 import { spawn } from "node:child_process"
 import { closeSync, openSync } from "node:fs"
 import { LaunchError } from "./TuiErrors.ts"
+import { isProcessAlive } from "@empo/experiments/Process"
 
 /** What the Launch screen previews before starting: every run and how many of its stages are already done. */
 export interface LaunchPreview {
@@ -40,15 +41,6 @@ export interface LauncherOptions {
   readonly stateDir: string
   /** Folder listed on the Launch screen. */
   readonly experimentsDir: string
-}
-
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** Validates, previews, starts and cancels sweeps; the runner itself is the real CLI in its own process. */
@@ -145,7 +137,7 @@ export class Launcher extends Context.Tag("@empo/tui/Launcher")<Launcher, {
             ...Option.toArray(launched).map((l) => l.pid),
             ...stages.filter((s) => s.status === "running" && s.pid !== null).map((s) => s.pid!)
           ]
-          const pid = candidates.find(isAlive)
+          const pid = candidates.find(isProcessAlive)
           if (pid === undefined) return yield* new LaunchError({ operation: `cancel ${experiment}`, cause: new Error("no runner process is alive for this experiment") })
           yield* Effect.try({ try: () => process.kill(pid, "SIGINT"), catch: (cause) => new LaunchError({ operation: `signal process ${pid}`, cause }) })
           return pid
