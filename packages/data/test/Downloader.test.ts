@@ -1,5 +1,5 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import { afterAll, beforeAll, expect, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -45,7 +45,7 @@ beforeAll(() => new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 
 const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "empo-dl-"))
-const TestLayer = Downloader.make(cacheDir).pipe(Layer.provide(Layer.mergeAll(NodeHttpClient.layer, NodeContext.layer)))
+const TestLayer = Downloader.make(cacheDir).pipe(Layer.provide(Layer.mergeAll(FetchHttpClient.layer, NodeContext.layer)))
 
 layer(TestLayer)("Downloader against a local HTTP server", (it) => {
   it.effect("downloads, verifies sha256, reports progress, renames atomically, then serves from cache", () =>

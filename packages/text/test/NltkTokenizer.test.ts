@@ -1,5 +1,5 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { sharedData } from "@empo/core/testing/sharedData"
 import { assert, describe, it } from "@effect/vitest"
@@ -49,7 +49,7 @@ const serve = (body: Uint8Array) =>
     ({ server }) => Effect.promise(() => new Promise<void>((done) => server.close(() => done())))
   )
 
-const Live = Layer.mergeAll(NodeContext.layer, NodeHttpClient.layerUndici)
+const Live = Layer.mergeAll(NodeContext.layer, FetchHttpClient.layer)
 const sentence = "Mr. Smith can't stay. He's 'personal' about it!"
 
 describe("NltkTokenizer", () => {

@@ -6,7 +6,10 @@
  *   1. time to first paint: runtime + store open → the Experiments screen drawn with real rows (target < 500 ms);
  *   2. applying a batch of new metric points to a loaded Run detail screen: reducer + Ink re-render (target < 50 ms),
  *      against a baseline that reloads the run's whole series instead (what a per-frame rescan costs);
- *   3. peak memory of this process (max RSS; target < 150 MB).
+ *   3. peak memory of this process (max RSS; target < 150 MB) — this process runs through tsx, which alone holds
+ *      ~85 MB, so the target is checked on the shipped program:
+ *   4. `shipped.ts`: the real `empo tui` from its bundle in a tmux terminal (first paint as the user sees it, peak
+ *      RSS of that process), against the same program run from sources through tsx.
  * The store is generated in a child process so its memory does not count.
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
@@ -197,9 +200,11 @@ line("machine load average (1 min) during the run", os.loadavg()[0]!.toFixed(1))
 await runtime.dispose()
 clearInterval(sampler)
 const maxRss = process.resourceUsage().maxRSS / 1024
-line("RSS after loading modules (node + tsx + imports; the floor)", `${rssAfterImports.toFixed(0)} MB`)
-line("peak RSS while the TUI works (sampled every 5 ms)", `${peakRss.toFixed(0)} MB`, "< 150 MB")
+line("in-process, through tsx: RSS after loading modules (the floor)", `${rssAfterImports.toFixed(0)} MB`)
+line("peak RSS while the TUI works (sampled every 5 ms)", `${peakRss.toFixed(0)} MB`)
 line("  of which above the floor", `${(peakRss - rssAfterImports).toFixed(0)} MB`)
-line("max RSS through first paint, sweep and run-detail load (the TUI's work)", `${maxRssTuiOnly.toFixed(0)} MB`, "< 150 MB")
+line("max RSS through first paint, sweep and run-detail load (the TUI's work)", `${maxRssTuiOnly.toFixed(0)} MB`)
 line("max RSS of the whole benchmark (incl. the baseline's 40 full rescans)", `${maxRss.toFixed(0)} MB`)
 line("heap used at the end", `${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB`)
+process.stdout.write("\n")
+execFileSync(process.execPath, [...process.execArgv, path.join(import.meta.dirname, "shipped.ts"), dbPath], { stdio: "inherit" })

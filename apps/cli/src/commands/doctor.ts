@@ -28,7 +28,9 @@ export const doctorCommand = Command.make("doctor", { json }, (flags) =>
     const path = yield* Path.Path
     const backend = yield* TrainingBackend
     const versions = yield* backend.versions
+    const runningFrom = process.env["EMPO_RUNNING_FROM"] ?? "sources"
     if (!flags.json) {
+      yield* Console.error(`empo running from: ${runningFrom}`)
       yield* Console.error(`python ${versions.python} (${versions.executable})`)
       yield* Console.error(Object.entries(versions.packages).map(([name, v]) => `  ${name} ${v ?? "(not installed)"}`).join("\n"))
       yield* Console.error(`accelerator: ${versions.cuda ? versions.devices.join(", ") : "none (CPU)"}; torch threads ${versions.threads}`)
@@ -52,7 +54,7 @@ export const doctorCommand = Command.make("doctor", { json }, (flags) =>
       hyper: new TrainHyperParameters({ learningRate: 1e-3, batchSize: 4, maxSteps: 2, maxLength: 64, beta: 0.1 })
     })))
     const losses = [...events].flatMap((e) => (e._tag === "log" && e.loss !== undefined ? [e.loss] : []))
-    const report = { ...versions, smoke: { stage: "dpo", steps: losses.length, losses } }
+    const report = { runningFrom, ...versions, smoke: { stage: "dpo", steps: losses.length, losses } }
     if (flags.json) yield* Console.log(JSON.stringify(report, null, 2))
     else yield* Console.log(`ok: DPO losses ${losses.map((l) => l.toFixed(4)).join(", ")}`)
   }).pipe(Effect.scoped, Effect.provide(TrainingBackendLive))
