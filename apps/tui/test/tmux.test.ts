@@ -1,40 +1,11 @@
 import { RunStore } from "@empo/store"
 import * as Effect from "effect/Effect"
-import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { seedSweep, storeLayer } from "./fixtures/seedStore.ts"
 import { fixturesDir, tsxBin, waitFor } from "./fixtures/testRuntime.ts"
-
-// A real terminal: tmux runs the TUI in an 80×24 pane, keys go through send-keys, assertions read the pane.
-const repoRoot = path.resolve(import.meta.dirname, "../../..")
-const empoBin = path.join(repoRoot, "apps/cli/bin/empo.mjs")
-const sessions: Array<string> = []
-const tempDirs: Array<string> = []
-const tempDir = (prefix: string) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
-  tempDirs.push(dir)
-  return dir
-}
-
-const tmux = (...args: Array<string>) => execFileSync("tmux", args, { encoding: "utf8" })
-const startSession = (cwd: string, command: string): { pane: () => string; keys: (...keys: Array<string>) => Promise<void> } => {
-  const name = `empo-tui-${process.pid}-${sessions.length}`
-  sessions.push(name)
-  // The shell line prints the exit status so the test can see how the TUI ended.
-  tmux("new-session", "-d", "-s", name, "-x", "80", "-y", "24", "-c", cwd, `${command}; echo "EXIT=$?"; sleep 600`)
-  return {
-    pane: () => tmux("capture-pane", "-p", "-t", name),
-    keys: async (...keys) => {
-      for (const key of keys) {
-        tmux("send-keys", "-t", name, key)
-        await new Promise((r) => setTimeout(r, 150))
-      }
-    }
-  }
-}
+import { cleanUpSessions, empoBin, startSession, tempDir } from "./fixtures/tmux.ts"
 
 const seededStore = async (dir: string) => {
   const db = path.join(dir, "empo.db")
@@ -42,23 +13,14 @@ const seededStore = async (dir: string) => {
   return db
 }
 
-afterEach(() => {
-  for (const name of sessions.splice(0)) {
-    try {
-      tmux("kill-session", "-t", name)
-    } catch {
-      // already gone
-    }
-  }
-  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
-})
+afterEach(cleanUpSessions)
 
 describe("empo tui in a real terminal (tmux)", () => {
   it("navigates to a sweep, opens a run, opens compare and quits with status 0", async () => {
     const dir = tempDir("empo-tui-tmux-")
     const db = await seededStore(dir)
     const { pane, keys } = startSession(dir, `node ${empoBin} tui --db ${db}`)
-    // The CLI compiles its TypeScript on start: allow for a slow, shared machine.
+    // Generous: without a current bundle the CLI compiles its TypeScript on start, on a slow, shared machine.
     expect(await waitFor(pane, (p) => p.includes("dpo-beta"), 90_000)).toMatch(/dpo-beta\s+6\s+4\s+1\s+1/)
     await keys("Enter")
     const sweep = await waitFor(pane, (p) => p.includes("6/6 runs"))
