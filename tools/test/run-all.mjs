@@ -12,6 +12,9 @@ fs.mkdirSync(resultsDir, { recursive: true })
 const env = { ...process.env, EMPO_TEST_RESULTS: resultsDir, NO_COLOR: "1", NX_DAEMON: "false", NX_TUI: "false" }
 const extra = process.argv.slice(2)
 
+// The tests that start `empo` exercise what users run: the bundle, rebuilt from the current sources first.
+const build = spawnSync("npx", ["nx", "run-many", "-t", "build", "--output-style=static"], { cwd: root, env, stdio: "inherit" })
+
 const nx = spawnSync("npx", ["nx", "run-many", "-t", "test", "--output-style=static", "--skip-nx-cache", ...extra],
   { cwd: root, env, stdio: "inherit" })
 
@@ -45,5 +48,9 @@ if (extra.length === 0 && fs.existsSync(path.join(root, "python/tests"))) {
 
 const nxFailedWithoutReport = nx.status !== 0 && failed === 0 ? 1 : 0
 failed += nxFailedWithoutReport
+if (build.status !== 0) {
+  console.log("the build of the empo bundle failed (see above)")
+  failed += 1
+}
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`)
-process.exit(nx.status !== 0 || pytestStatus !== 0 || failed > 0 ? 1 : 0)
+process.exit(build.status !== 0 || nx.status !== 0 || pytestStatus !== 0 || failed > 0 ? 1 : 0)
