@@ -12,7 +12,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { ResolvedMetric, ResolvedTrainStage } from "./Plan.ts"
 import { Plugins } from "./Plugins.ts"
-import { type StageContext, type StageExecutor, StageExecutors, StageFailure, type StageResult } from "./StageExecutors.ts"
+import { fileSystemFailure, type StageContext, type StageExecutor, StageExecutors, StageFailure, type StageResult } from "./StageExecutors.ts"
 
 /** File names inside a stage's output folder. */
 export const StageFiles = { data: "data.jsonl", items: "items.jsonl", predictions: "predictions.jsonl", scores: "scores.json" } as const
@@ -47,7 +47,7 @@ export const LocalExecutors = (
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
 
-  const ensureDir = (dir: string) => fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError(failWith("output folder")))
+  const ensureDir = (dir: string) => fs.makeDirectory(dir, { recursive: true }).pipe(Effect.mapError(fileSystemFailure()))
 
   const dataset: LocalExecutor = (context) => Effect.gen(function* () {
     yield* ensureDir(context.outputDir)
@@ -62,9 +62,9 @@ export const LocalExecutors = (
       negatives: i.negatives, mode: i.mode, seed: i.seed, out
     })).pipe(Effect.mapError(failWith("dataset")))
     if (typeof i.limit === "number") {
-      const text = yield* fs.readFileString(out).pipe(Effect.mapError(failWith("dataset")))
+      const text = yield* fs.readFileString(out).pipe(Effect.mapError(fileSystemFailure()))
       const rows = text.split("\n").filter((line) => line !== "")
-      yield* fs.writeFileString(out, rows.slice(0, i.limit).join("\n") + "\n").pipe(Effect.mapError(failWith("dataset")))
+      yield* fs.writeFileString(out, rows.slice(0, i.limit).join("\n") + "\n").pipe(Effect.mapError(fileSystemFailure()))
     }
     yield* context.progress(`${manifest.rows} ${manifest.kind} rows${typeof i.limit === "number" ? `, first ${Math.min(i.limit, manifest.rows)} kept` : ""}`)
     return { summary: { "dataset.rows": Math.min(manifest.rows, typeof i.limit === "number" ? i.limit : Infinity) } }
@@ -150,7 +150,8 @@ export const LocalExecutors = (
     const result = yield* runner.run(predictions.items, metrics.map((m) => ({ id: m.id, params: m.params })), {
       onProgress: (p) => p._tag === "MetricStarted" ? context.progress(`${p.metric} on ${p.items} items`) : Effect.void
     })
-    yield* fs.writeFileString(path.join(context.outputDir, StageFiles.scores), JSON.stringify(result.scores, null, 2) + "\n")
+    yield* fs.writeFileString(path.join(context.outputDir, StageFiles.scores), JSON.stringify(result.scores, null, 2) + "\n").pipe(
+      Effect.mapError(fileSystemFailure()))
     return { summary: Object.fromEntries(result.scores.flatMap((s) => Object.entries(s.aggregate).map(([k, v]) => [`${s.metric}.${k}`, v]))) }
   }).pipe(Effect.provide(tokenizerLayer), Effect.mapError((e) => e instanceof StageFailure ? e : failWith("evaluate")(e)), Effect.provide(services))
 

@@ -1,3 +1,4 @@
+import { isPlatformError, type PlatformError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import { type MetricPoint, type RunId, RunStore, type StageId, type StageRecord, type StoreError } from "@empo/store"
@@ -15,7 +16,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
 import type { ExperimentPlan, PlannedStage, StageKind } from "./Plan.ts"
-import { type StageContext, StageExecutors, StageFailure } from "./StageExecutors.ts"
+import { describeFileSystemError, fileSystemFailure, osReason, type StageContext, StageExecutors, StageFailure } from "./StageExecutors.ts"
 import { isProcessAlive } from "./Process.ts"
 
 /** What the runner reports while it works; the CLI renders it on stderr. */
@@ -64,6 +65,19 @@ export class RunnerBusyError extends Schema.TaggedError<RunnerBusyError>()("Runn
   }
 }
 
+/** The work dir (where every stage's output goes) cannot be created, so no stage can run. Exit code 1. */
+export class WorkDirError extends Schema.TaggedError<WorkDirError>()("WorkDirError", {
+  path: Schema.String,
+  reason: Schema.String
+}) {
+  get exitCode(): number {
+    return 1
+  }
+  override get message(): string {
+    return `cannot create work dir ${this.path}: ${this.reason}`
+  }
+}
+
 const artifactKind: Record<StageKind, string> = {
   dataset: "dataset", "tiny-model": "model", items: "items", train: "model", generate: "predictions", evaluate: "metrics"
 }
@@ -88,7 +102,7 @@ const stageAction = (record: StageRecord | undefined, retryFailed: boolean): Sta
 export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
   readonly register: (plan: ExperimentPlan, options: Pick<RunnerOptions, "workDir">) => Effect.Effect<void, StoreError>
   readonly status: (plan: ExperimentPlan, retryFailed: boolean) => Effect.Effect<ReadonlyArray<StagePlanStatus>, StoreError>
-  readonly run: (plan: ExperimentPlan, options: RunnerOptions) => Effect.Effect<SweepSummary, StoreError | RunnerBusyError>
+  readonly run: (plan: ExperimentPlan, options: RunnerOptions) => Effect.Effect<SweepSummary, StoreError | RunnerBusyError | WorkDirError>
 }>() {
   static readonly layer: Layer.Layer<Runner, never, RunStore | StageExecutors | FileSystem.FileSystem | Path.Path> = Layer.effect(
     Runner,
@@ -118,13 +132,37 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
           Effect.map((hash) => hash.digest("hex"))
         )
 
-      const listFiles = (dir: string): Effect.Effect<Array<string>, unknown> =>
+      const listFiles = (dir: string): Effect.Effect<Array<string>, PlatformError> =>
         fs.readDirectory(dir, { recursive: true }).pipe(
           Effect.flatMap((entries) => Effect.filter(entries.sort(), (entry) => fs.stat(path.join(dir, entry)).pipe(Effect.map((s) => s.type === "File")))))
 
+      // Hashes a finished stage's files, then moves its folder into place (last, so a failure never leaves a final
+      // folder behind). Every file-system failure here belongs to that stage alone: a StageFailure naming the path.
+      const placeOutput = (tempDir: string, finalDir: string) => Effect.gen(function* () {
+        if (!(yield* fs.exists(tempDir).pipe(Effect.mapError(fileSystemFailure())))) {
+          yield* fs.makeDirectory(tempDir, { recursive: true }).pipe(Effect.mapError(fileSystemFailure()))
+        }
+        const names = yield* listFiles(tempDir).pipe(Effect.mapError(fileSystemFailure()))
+        const files = yield* Effect.forEach(names, (name) => Effect.gen(function* () {
+          const size = yield* fs.stat(path.join(tempDir, name)).pipe(Effect.map((s) => Number(s.size)))
+          const sha256 = yield* sha256File(path.join(tempDir, name))
+          return { name, path: path.join(finalDir, name), size, sha256 }
+        }).pipe(Effect.mapError(fileSystemFailure(`read ${path.join(tempDir, name)}`))))
+        yield* fs.remove(finalDir, { recursive: true, force: true }).pipe(Effect.mapError(fileSystemFailure()))
+        yield* fs.rename(tempDir, finalDir).pipe(Effect.mapError(fileSystemFailure(`move ${tempDir} to ${finalDir}`)))
+        return files
+      })
+
+      const crashReason = (cause: Cause.Cause<StageFailure>): string => {
+        const defect = Cause.dieOption(cause)
+        if (Option.isSome(defect) && isPlatformError(defect.value)) return `executor crashed: ${describeFileSystemError(defect.value)}`
+        return `executor crashed: ${Cause.pretty(cause).split("\n")[0]}`
+      }
+
       const run = Effect.fn("Runner.run")(function* (plan: ExperimentPlan, options: RunnerOptions) {
         const emit = options.onEvent ?? (() => Effect.void)
-        yield* fs.makeDirectory(options.workDir, { recursive: true }).pipe(Effect.orDie)
+        yield* fs.makeDirectory(options.workDir, { recursive: true }).pipe(
+          Effect.mapError((e) => new WorkDirError({ path: options.workDir, reason: osReason(e) })))
         yield* register(plan, options)
         const before = yield* store.stagesOf(plan.name)
         const foreign = before.find((s) => s.status === "running" && s.host === options.host && s.pid !== null && s.pid !== options.pid && isProcessAlive(s.pid))
@@ -165,7 +203,6 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
           const finalDir = outputDirOf(options.workDir, stage.id)
           const tempDir = `${finalDir}.partial`
           const inputs = Object.fromEntries(Object.entries(stage.deps).map(([role, id]) => [role, outputDirOf(options.workDir, id)]))
-          yield* fs.remove(tempDir, { recursive: true, force: true }).pipe(Effect.orDie)
           yield* store.stageStarted(stage.id, { host: options.host, pid: options.pid })
           yield* emit({ _tag: "StageStarted", stage, runs: runsOfStage.get(stage.id) ?? [] })
           const started = yield* Clock.currentTimeMillis
@@ -181,7 +218,8 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
               onTimeout: () => new StageFailure({ reason: `timed out after ${timeout} s` })
             })
           )
-          const exit = yield* Effect.exit(restore(work))
+          const clearLeftover = fs.remove(tempDir, { recursive: true, force: true }).pipe(Effect.mapError(fileSystemFailure()))
+          const exit = yield* Effect.exit(Effect.zipRight(clearLeftover, restore(work)))
           if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) {
             yield* store.stageFailed(stage.id, { error: "interrupted (SIGINT)", stderrTail: null, status: "interrupted" }).pipe(Effect.ignore)
             yield* fs.remove(tempDir, { recursive: true, force: true }).pipe(Effect.ignore)
@@ -189,34 +227,32 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
             return yield* Effect.interrupt
           }
           const millis = (yield* Clock.currentTimeMillis) - started
-          if (Exit.isSuccess(exit)) {
-            if (!(yield* fs.exists(tempDir).pipe(Effect.orDie))) yield* fs.makeDirectory(tempDir, { recursive: true }).pipe(Effect.orDie)
-            yield* fs.remove(finalDir, { recursive: true, force: true }).pipe(Effect.orDie)
-            yield* fs.rename(tempDir, finalDir).pipe(Effect.orDie)
-            const files = yield* listFiles(finalDir).pipe(Effect.orDie)
-            const consumed: Array<number> = []
-            for (const dep of Object.values(stage.deps)) consumed.push(...(yield* store.artifactsOf(dep)).map((a) => a.id))
-            for (const file of files) {
-              const full = path.join(finalDir, file)
-              const size = yield* fs.stat(full).pipe(Effect.map((s) => Number(s.size)), Effect.orDie)
-              const sha256 = yield* sha256File(full).pipe(Effect.orDie)
-              yield* store.recordArtifact({ stageId: stage.id, name: file, kind: artifactKind[stage.kind], path: full, sha256, size })
-            }
-            yield* store.recordLineage(stage.id, consumed)
-            yield* store.setSummaryMetrics(stage.id, exit.value.summary ?? {})
-            yield* store.stageCompleted(stage.id)
-            yield* emit({ _tag: "StageFinished", stage, outcome: "completed", millis })
-            executed++
-            return "completed" as const
+
+          const fail = (cause: Cause.Cause<StageFailure>) => Effect.gen(function* () {
+            const failure = Cause.failureOption(cause)
+            const error = Option.isSome(failure) ? failure.value.reason : crashReason(cause)
+            const stderrTail = Option.isSome(failure) && failure.value.stderrTail !== undefined ? tail(failure.value.stderrTail) : null
+            yield* store.stageFailed(stage.id, { error, stderrTail })
+            yield* fs.remove(tempDir, { recursive: true, force: true }).pipe(Effect.ignore)
+            yield* emit({ _tag: "StageFinished", stage, outcome: "failed", millis, error })
+            failed++
+            return "failed" as const
+          })
+
+          if (Exit.isFailure(exit)) return yield* fail(exit.cause)
+          const placed = yield* Effect.exit(placeOutput(tempDir, finalDir))
+          if (Exit.isFailure(placed)) return yield* fail(placed.cause)
+          const consumed: Array<number> = []
+          for (const dep of Object.values(stage.deps)) consumed.push(...(yield* store.artifactsOf(dep)).map((a) => a.id))
+          for (const file of placed.value) {
+            yield* store.recordArtifact({ stageId: stage.id, name: file.name, kind: artifactKind[stage.kind], path: file.path, sha256: file.sha256, size: file.size })
           }
-          const failure = Cause.failureOption(exit.cause)
-          const error = Option.isSome(failure) ? failure.value.reason : `executor crashed: ${Cause.pretty(exit.cause).split("\n")[0]}`
-          const stderrTail = Option.isSome(failure) && failure.value.stderrTail !== undefined ? tail(failure.value.stderrTail) : null
-          yield* store.stageFailed(stage.id, { error, stderrTail })
-          yield* fs.remove(tempDir, { recursive: true, force: true }).pipe(Effect.ignore)
-          yield* emit({ _tag: "StageFinished", stage, outcome: "failed", millis, error })
-          failed++
-          return "failed" as const
+          yield* store.recordLineage(stage.id, consumed)
+          yield* store.setSummaryMetrics(stage.id, exit.value.summary ?? {})
+          yield* store.stageCompleted(stage.id)
+          yield* emit({ _tag: "StageFinished", stage, outcome: "completed", millis })
+          executed++
+          return "completed" as const
         }))
 
         const schedule = (stage: PlannedStage): Effect.Effect<void, StoreError> => Effect.gen(function* () {
