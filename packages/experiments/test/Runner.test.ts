@@ -2,13 +2,15 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type * as Path from "@effect/platform/Path"
 import type { Plugins } from "../src/Plugins.ts"
+import { isUserFacingError } from "@empo/core"
 import { repoRoot } from "@empo/core/testing/sharedData"
-import { type RunId, RunStore } from "@empo/store"
+import { type RunId, RunStore, type StageId } from "@empo/store"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
+import { existsSync } from "node:fs"
 import * as path from "node:path"
 import { loadExperiment } from "../src/SpecLoader.ts"
-import { Runner, type RunnerOptions } from "../src/Runner.ts"
+import { Runner, type RunnerOptions, WorkDirError } from "../src/Runner.ts"
 import { StageFailure, type StageContext } from "../src/StageExecutors.ts"
 import { scriptedExecutors } from "./fixtures/scriptedExecutors.ts"
 import { TestPlugins } from "./fixtures/plugins.ts"
@@ -98,4 +100,135 @@ describe("Runner", () => {
       assert.include(hung.error ?? "", "timed out")
       assert.isTrue(stages.some((s) => s.kind === "train" && s.status === "completed"))
     })))
+})
+
+// Real OS errors, provoked in ways that hold as root (where chmod does not stop writes): a path under a regular
+// file (ENOTDIR), a file squatting on a folder's name (EEXIST), /dev/full (ENOSPC), a dangling link (ENOENT).
+describe("Runner, file-system failures", () => {
+  const isKtoTrain = (context: StageContext) =>
+    context.stage.kind === "train" && (context.stage.inputs as { optimizer?: string }).optimizer === "kto"
+
+  /** A hook's file-system setup; a failure there is the test's own bug, hence a defect. */
+  const onDisk = <A>(f: (fs: FileSystem.FileSystem) => Effect.Effect<A, unknown>) =>
+    Effect.flatMap(FileSystem.FileSystem, f).pipe(Effect.orDie, Effect.asVoid, Effect.provide(NodeContext.layer))
+
+  /** Nothing is left running or half-written, whatever failed. */
+  const assertConsistent = (experiment: string, workDir: string) => Effect.gen(function* () {
+    const store = yield* RunStore
+    const fs = yield* FileSystem.FileSystem
+    const stages = yield* store.stagesOf(experiment)
+    assert.deepStrictEqual(stages.filter((s) => s.status === "running").map((s) => s.id), [])
+    const runs = yield* store.listRuns({ experiment })
+    assert.deepStrictEqual(runs.filter((r) => r.status === "running").map((r) => r.id), [])
+    assert.deepStrictEqual((yield* fs.readDirectory(workDir)).filter((name) => name.endsWith(".partial")), [])
+    for (const s of stages.filter((s) => s.status === "failed")) assert.isFalse(yield* fs.exists(path.join(workDir, s.id)), s.id)
+  })
+
+  it.scopedLive("a work dir that cannot be created ends the sweep with WorkDirError (exit code 1) before any stage runs", () =>
+    harness(undefined, ({ calls, options, dir }) => Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const store = yield* RunStore
+      const plan = yield* loadExperiment(fixture)
+      const blocker = path.join(dir, "not-a-folder")
+      yield* fs.writeFileString(blocker, "a regular file\n")
+      const workDir = path.join(blocker, "stages")
+      const error = yield* (yield* Runner).run(plan, { ...options, workDir }).pipe(Effect.flip)
+      assert.instanceOf(error, WorkDirError)
+      assert.strictEqual(error.message, `cannot create work dir ${workDir}: ENOTDIR: not a directory`)
+      assert.isTrue(isUserFacingError(error))
+      assert.strictEqual(error.exitCode, 1)
+      assert.deepStrictEqual(calls, [])
+      assert.deepStrictEqual(yield* store.stagesOf(plan.name), [])
+    })))
+
+  it.scopedLive("a stage whose output folder cannot be created fails alone; its runs' later stages are skipped, the others complete", () => {
+    let squat = true
+    return harness((context) =>
+      squat && isKtoTrain(context)
+        ? onDisk((fs) => fs.writeFileString(context.outputDir, "squatter\n"))
+        : undefined, ({ calls, options }) => Effect.gen(function* () {
+      const plan = yield* loadExperiment(fixture)
+      const runner = yield* Runner
+      const store = yield* RunStore
+      const summary = yield* runner.run(plan, options)
+      assert.deepStrictEqual(summary.runs.map((r) => r.status), ["completed", "completed", "completed", "completed", "failed", "failed"])
+      assert.strictEqual(summary.failed, 2)
+      const failedRun = yield* store.showRun(summary.runs[4]!.id)
+      assert.strictEqual(failedRun.run.status, "failed")
+      const train = failedRun.stages.find((s) => s.name === "preference")!
+      assert.strictEqual(train.status, "failed")
+      assert.strictEqual(train.error, `cannot create ${path.join(options.workDir, train.id)}.partial: EEXIST: file already exists`)
+      assert.deepStrictEqual(yield* store.artifactsOf(train.id), [])
+      assert.deepStrictEqual(failedRun.stages.filter((s) => s.name === "generate" || s.name === "evaluate").map((s) => s.status), ["pending", "pending"])
+      const other = yield* store.showRun(summary.runs[0]!.id)
+      assert.isTrue(other.stages.every((s) => s.status === "completed"))
+      yield* assertConsistent(plan.name, options.workDir)
+
+      squat = false
+      const before = calls.length
+      const retried = yield* runner.run(plan, { ...options, retryFailed: true })
+      assert.isTrue(retried.runs.every((r) => r.status === "completed"))
+      assert.strictEqual(calls.length - before, 3 * 2)
+      assert.strictEqual((yield* store.getStage(train.id)).pipe((o) => o._tag === "Some" ? o.value.attempts : 0), 2)
+    }))
+  })
+
+  it.scopedLive.skipIf(!existsSync("/dev/full"))("disk full while a stage writes its files (ENOSPC) fails that stage with the path and the OS reason", () =>
+    harness((context) =>
+      context.stage.kind === "generate" && context.stage.inputs["seed"] === 1
+        ? onDisk((fs) =>
+            fs.makeDirectory(context.outputDir, { recursive: true }).pipe(Effect.zipRight(fs.symlink("/dev/full", path.join(context.outputDir, "out.txt")))))
+        : undefined, ({ options }) => Effect.gen(function* () {
+      const plan = yield* loadExperiment(fixture)
+      const store = yield* RunStore
+      const summary = yield* (yield* Runner).run(plan, options)
+      assert.deepStrictEqual(summary.runs.filter((r) => r.status === "failed").map((r) => r.label.endsWith("seed=1")), [true, true, true])
+      assert.strictEqual(summary.runs.filter((r) => r.status === "completed").length, 3)
+      const stages = yield* store.stagesOf(plan.name)
+      const failed = stages.filter((s) => s.status === "failed")
+      assert.deepStrictEqual(failed.map((s) => s.kind), ["generate", "generate", "generate"])
+      for (const s of failed) assert.strictEqual(s.error, `cannot write ${path.join(options.workDir, s.id)}.partial/out.txt: ENOSPC: no space left on device`)
+      assert.strictEqual(stages.filter((s) => s.kind === "evaluate" && s.status === "completed").length, 3)
+      yield* assertConsistent(plan.name, options.workDir)
+    })))
+
+  it.scopedLive("the runner's own read of a stage's files fails (dangling link): that stage fails, nothing of it is kept", () => {
+    let target: string | undefined
+    return harness((context) =>
+      context.stage.id === target
+        ? onDisk((fs) =>
+            fs.makeDirectory(context.outputDir, { recursive: true }).pipe(
+              Effect.zipRight(fs.symlink(path.join(context.outputDir, "deleted.bin"), path.join(context.outputDir, "checkpoint.bin")))))
+        : undefined, ({ options }) => Effect.gen(function* () {
+      const plan = yield* loadExperiment(fixture)
+      target = plan.runs[0]!.stages.find((s) => s.name === "generate")!.stageId
+      const store = yield* RunStore
+      const summary = yield* (yield* Runner).run(plan, options)
+      assert.deepStrictEqual(summary.runs.map((r) => r.status), ["failed", "completed", "completed", "completed", "completed", "completed"])
+      const failed = (yield* store.stagesOf(plan.name)).filter((s) => s.status === "failed")
+      assert.deepStrictEqual(failed.map((s) => s.id), [target])
+      assert.strictEqual(failed[0]!.error, `cannot read ${path.join(options.workDir, target)}.partial/checkpoint.bin: ENOENT: no such file or directory`)
+      assert.deepStrictEqual(yield* store.artifactsOf(failed[0]!.id), [])
+      yield* assertConsistent(plan.name, options.workDir)
+    }))
+  })
+
+  it.scopedLive("an executor that dies on a file-system error is recorded as a crash naming the path and reason", () => {
+    let target: string | undefined
+    return harness((context) =>
+      context.stage.id === target
+        ? onDisk((fs) => fs.makeDirectory(path.join(context.inputs["items"]!, "out.txt", "cache"), { recursive: true }))
+        : undefined, ({ options }) => Effect.gen(function* () {
+      const plan = yield* loadExperiment(fixture)
+      target = plan.runs[2]!.stages.find((s) => s.name === "generate")!.stageId
+      const items = plan.stages.get(target as StageId)!.deps["items"]!
+      const store = yield* RunStore
+      const summary = yield* (yield* Runner).run(plan, options)
+      assert.deepStrictEqual(summary.runs.map((r) => r.status), ["completed", "completed", "failed", "completed", "completed", "completed"])
+      const failed = (yield* store.stagesOf(plan.name)).filter((s) => s.status === "failed")
+      assert.deepStrictEqual(failed.map((s) => s.id), [target])
+      assert.strictEqual(failed[0]!.error, `executor crashed: cannot create ${path.join(options.workDir, items, "out.txt", "cache")}: ENOTDIR: not a directory`)
+      yield* assertConsistent(plan.name, options.workDir)
+    }))
+  })
 })
