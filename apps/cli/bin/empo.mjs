@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the esbuild bundle in ../dist (built by `npm run build`, part of `npm run setup`) when it is newer than
 // every source it was built from; otherwise the TypeScript sources through tsx, so an edit is never hidden
-// behind a stale bundle. EMPO_FROM_SOURCE=1 always runs the sources.
+// behind a stale bundle (a terminal is told so on stderr). EMPO_FROM_SOURCE=1 always runs the sources.
 import { readFileSync, statSync } from "node:fs"
 import * as NodeModule from "node:module"
 
@@ -37,7 +37,8 @@ process.env.EMPO_RUNNING_FROM = staleness === undefined ? "bundle" : staleness =
 if (staleness === undefined) {
   await import(bundle.href)
 } else {
-  if (staleness !== null) {
+  // Told to people only: scripts and tests that read stderr get the command's own output.
+  if (staleness !== null && process.stderr.isTTY) {
     process.stderr.write(`empo: running from the TypeScript sources (slower start) because ${staleness}; \`npm run build\` rebuilds the bundle\n`)
   }
   const { register } = await import("tsx/esm/api")
