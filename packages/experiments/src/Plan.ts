@@ -1,5 +1,6 @@
 import type { ParamValue, RunId, StageId } from "@empo/store"
-import { shortHash } from "./internal/canonical.ts"
+import { type ContentHasher, makeContentHasher } from "./internal/canonical.ts"
+import { makeTupleMemo } from "./internal/memo.ts"
 import type { RunConfig } from "./ExperimentSpec.ts"
 import type { Assignment } from "./Sweep.ts"
 
@@ -65,8 +66,8 @@ export interface ExperimentPlan {
   readonly stages: ReadonlyMap<StageId, PlannedStage>
 }
 
-const stage = (kind: StageKind, inputs: Record<string, unknown>, deps: Record<string, StageId> = {}): PlannedStage => ({
-  id: `${kind}-${shortHash({ kind, inputs, deps }, 16)}` as StageId,
+const stage = (hasher: ContentHasher, kind: StageKind, inputs: Record<string, unknown>, deps: Record<string, StageId> = {}): PlannedStage => ({
+  id: `${kind}-${hasher.shortHash({ kind, inputs, deps }, 16)}` as StageId,
   kind,
   inputs,
   deps
@@ -100,55 +101,117 @@ const formatValue = (v: unknown): string => {
   return JSON.stringify(v)
 }
 
+const labelPart = (path: string, v: unknown): string =>
+  v !== null && typeof v === "object" && !Array.isArray(v) ? formatValue(v) : `${path.split(".").at(-1)}=${formatValue(v)}`
+
 /** A short human label: the swept values (last path segment) and the seed. */
 export const runLabel = (assignment: Assignment, seed: number): string =>
-  [
-    ...assignment.map(([path, v]) => (v !== null && typeof v === "object" && !Array.isArray(v) ? formatValue(v) : `${path.split(".").at(-1)}=${formatValue(v)}`)),
-    `seed=${seed}`
-  ].join(" ")
+  [...assignment.map(([path, v]) => labelPart(path, v)), `seed=${seed}`].join(" ")
+
+/** {@link runLabel} for one planning, where each swept value recurs in many runs: each is formatted once. */
+export const makeRunLabeler = () => {
+  const parts = new Map<string, Map<unknown, string>>()
+  return (assignment: Assignment, seed: number): string => {
+    let label = ""
+    for (const [path, v] of assignment) {
+      let byValue = parts.get(path)
+      if (byValue === undefined) parts.set(path, byValue = new Map())
+      let part = byValue.get(v)
+      if (part === undefined) byValue.set(v, part = labelPart(path, v))
+      label += `${part} `
+    }
+    return `${label}seed=${seed}`
+  }
+}
+
+type ModelSource = { readonly ref: string } | { readonly stage: StageId }
+
+const modelInputs = (model: ModelSource): Record<string, unknown> => ("ref" in model ? { model: model.ref } : {})
+const modelDeps = (model: ModelSource): Record<string, StageId> => ("stage" in model ? { model: model.stage } : {})
+const modelKey = (model: ModelSource) => ("ref" in model ? ["ref", model.ref] : ["stage", model.stage])
 
 /**
  * Turns resolved runs into stages. Inputs hold only what changes a stage's output, so runs that differ
  * downstream (β, metrics) share the dataset, tiny model and SFT stages.
+ *
+ * One planner serves one planning. Runs of a sweep share their sections, resolved train stages and metrics
+ * as the same (never mutated) objects, so a stage is keyed by the identity of what it is built from and
+ * built and hashed once: a 10,000-run grid hashes each shared dataset or model once, not 10,000 times.
  */
-export const planStages = (run: ResolvedRun): { readonly stages: Array<{ readonly name: string; readonly stage: PlannedStage }> } => {
-  const { config } = run
-  const stages: Array<{ name: string; stage: PlannedStage }> = []
-  const add = (name: string, s: PlannedStage) => {
+export const makeStagePlanner = (hasher: ContentHasher = makeContentHasher()) => {
+  const once = makeTupleMemo<PlannedStage>()
+  const add = (stages: Array<{ name: string; stage: PlannedStage }>, name: string, s: PlannedStage): StageId => {
     if (!stages.some((existing) => existing.stage.id === s.id)) stages.push({ name, stage: s })
     return s.id
   }
-  const dataset = (format: string) => {
-    const { source: _source, ...data } = (run.configJson as { readonly data: Record<string, unknown> }).data
-    // SFT rows ignore grounding, so every grounder/negatives/mode variant shares one SFT dataset.
-    const { grounder: _g, grounderMap: _m, lexicon: _l, negatives: _n, mode: _mode, seed: _seed, ...common } = data
-    return add(`dataset-${format}`, stage("dataset", { source: run.dataSource, ...(format === "sft" ? common : data), kind: format }))
+  const dataset = (run: ResolvedRun, format: string): PlannedStage => {
+    const section = (run.configJson as { readonly data: Record<string, unknown> }).data
+    return once(["dataset", run.dataSource, section, format], () => {
+      const { source: _source, ...data } = section
+      // SFT rows ignore grounding, so every grounder/negatives/mode variant shares one SFT dataset.
+      const { grounder: _g, grounderMap: _m, lexicon: _l, negatives: _n, mode: _mode, seed: _seed, ...common } = data
+      return stage(hasher, "dataset", { source: run.dataSource, ...(format === "sft" ? common : data), kind: format })
+    })
   }
-  let model: { readonly ref: string } | { readonly stage: StageId }
-  if (config.model.kind === "tiny") {
-    const { kind: _kind, ...tiny } = config.model
-    model = { stage: add("model", stage("tiny-model", { ...tiny, seed: config.seed }, { corpus: dataset("sft") })) }
-  } else {
-    model = { ref: config.model.kind === "hub" ? config.model.id : config.model.path }
+  // Every seed and model generates with its section's decoding: split off and hashed once per section.
+  const decodings = new WeakMap<object, { readonly batchSize: unknown; readonly decoding: object }>()
+  const decodingOf = (section: Record<string, unknown>) => {
+    let found = decodings.get(section)
+    if (found === undefined) {
+      const { split: _split, limit: _limit, systemPrompt: _systemPrompt, batchSize, ...decoding } = section
+      decodings.set(section, found = { batchSize, decoding: hasher.remember(decoding) })
+    }
+    return found
   }
-  const modelDeps = (): Record<string, StageId> => ("stage" in model ? { model: model.stage } : {})
-  const modelInputs = (): Record<string, unknown> => ("ref" in model ? { model: model.ref } : {})
-  for (const [name, resolved] of [["sft", run.sft], ["preference", run.preference]] as const) {
-    if (resolved === undefined) continue
-    const data = dataset(resolved.dataFormat)
-    const id = add(name, stage("train", { ...modelInputs(), ...resolved, seed: config.seed }, { ...modelDeps(), data }))
-    model = { stage: id }
+
+  return (run: ResolvedRun): { readonly stages: Array<{ readonly name: string; readonly stage: PlannedStage }> } => {
+    const { config } = run
+    const stages: Array<{ name: string; stage: PlannedStage }> = []
+    let model: ModelSource
+    if (config.model.kind === "tiny") {
+      const corpus = add(stages, "dataset-sft", dataset(run, "sft"))
+      const tinySpec = config.model
+      model = {
+        stage: add(stages, "model", once(["tiny-model", tinySpec, config.seed, corpus], () => {
+          const { kind: _kind, ...tiny } = tinySpec
+          return stage(hasher, "tiny-model", { ...tiny, seed: config.seed }, { corpus })
+        }))
+      }
+    } else {
+      model = { ref: config.model.kind === "hub" ? config.model.id : config.model.path }
+    }
+    for (const [name, resolved] of [["sft", run.sft], ["preference", run.preference]] as const) {
+      if (resolved === undefined) continue
+      const data = add(stages, `dataset-${resolved.dataFormat}`, dataset(run, resolved.dataFormat))
+      const from = model
+      model = {
+        stage: add(stages, name, once(["train", ...modelKey(from), resolved, config.seed, data], () =>
+          stage(hasher, "train", { ...modelInputs(from), ...resolved, seed: config.seed }, { ...modelDeps(from), data })))
+      }
+    }
+    if (config.stages.generate !== undefined) {
+      // The encoded form (defaults applied) is already in configJson; re-encoding per run would dominate big sweeps.
+      const section = (run.configJson as { readonly stages: { readonly generate: Record<string, unknown> } }).stages.generate
+      const format = config.data.format
+      const items = add(stages, "items", once(["items", run.dataSource, format, section], () => {
+        const { split, limit, systemPrompt } = section
+        return stage(hasher, "items", { source: run.dataSource, format, split, limit: limit ?? null, systemPrompt: systemPrompt ?? null })
+      }))
+      const from = model
+      const generated = add(stages, "generate", once(["generate", ...modelKey(from), section, config.seed, items], () => {
+        const { batchSize, decoding } = decodingOf(section)
+        return stage(hasher, "generate", { ...modelInputs(from), batchSize, decoding, seed: config.seed }, { ...modelDeps(from), items })
+      }))
+      if (run.metrics.length > 0) {
+        add(stages, "evaluate", once(["evaluate", generated, ...run.metrics], () => stage(hasher, "evaluate", { metrics: run.metrics }, { predictions: generated })))
+      }
+    }
+    return { stages }
   }
-  const generate = config.stages.generate
-  if (generate !== undefined) {
-    // The encoded form (defaults applied) is already in configJson; re-encoding per run would dominate big sweeps.
-    const { split, limit, systemPrompt, batchSize, ...decoding } = (run.configJson as { readonly stages: { readonly generate: Record<string, unknown> } }).stages.generate
-    const items = add("items", stage("items", { source: run.dataSource, format: config.data.format, split, limit: limit ?? null, systemPrompt: systemPrompt ?? null }))
-    const generated = add("generate", stage("generate", { ...modelInputs(), batchSize, decoding, seed: config.seed }, { ...modelDeps(), items }))
-    if (run.metrics.length > 0) add("evaluate", stage("evaluate", { metrics: run.metrics }, { predictions: generated }))
-  }
-  return { stages }
 }
 
+/** {@link makeStagePlanner} for a single run. */
+export const planStages = (run: ResolvedRun, hasher: ContentHasher = makeContentHasher()) => makeStagePlanner(hasher)(run)
+
 /** A run's stable id: the hash of its resolved configuration. */
-export const runId = (configJson: unknown): RunId => shortHash(configJson, 12) as RunId
+export const runId = (configJson: unknown, hasher: ContentHasher = makeContentHasher()): RunId => hasher.shortHash(configJson, 12) as RunId

@@ -1,5 +1,5 @@
 import { resolveOptimizerParams } from "@empo/core/Optimizer"
-import type { StageId } from "@empo/store"
+import type { ParamValue, StageId } from "@empo/store"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Config from "effect/Config"
@@ -9,8 +9,9 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as YAML from "yaml"
 import { DataSpec, ExecutorSpec, ExperimentSpec, ModelSpec, RunConfig, StagesSpec } from "./ExperimentSpec.ts"
-import { canonicalJson, setPath } from "./internal/canonical.ts"
-import { type ExperimentPlan, flattenParams, type PlannedRun, type PlannedStage, planStages, type ResolvedMetric, type ResolvedTrainStage, runId, runLabel } from "./Plan.ts"
+import { makeContentHasher, setPath } from "./internal/canonical.ts"
+import { makeTupleMemo } from "./internal/memo.ts"
+import { type ExperimentPlan, flattenParams, makeRunLabeler, makeStagePlanner, type PlannedRun, type PlannedStage, type ResolvedMetric, type ResolvedTrainStage, runId } from "./Plan.ts"
 import { Plugins } from "./Plugins.ts"
 import { SpecError, SpecIssue } from "./SpecError.ts"
 import { type Assignment, expandSweep, isExcluded } from "./Sweep.ts"
@@ -156,6 +157,8 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
   const { sweep: _sweep, seeds: _seeds, description: _description, ...base } = Schema.encodeSync(ExperimentSpec)(spec)
   const optimizerIds = plugins.optimizers.map((p) => p.manifest.id).sort()
   const metricIds = plugins.metrics.map((p) => p.manifest.id).sort()
+  // Scoped to this planning: runs share sections and stages, so their texts and hashes are computed once.
+  const hasher = makeContentHasher()
   const trainCache = new Map<string, ResolvedTrainStage | SpecIssue>()
   const metricCache = new Map<string, ResolvedMetric | SpecIssue>()
 
@@ -186,7 +189,8 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
         ?? (yield* resolveOptimizerParams(plugin, { preset: stageSpec.preset, overrides: stageSpec.params }).pipe(
           Effect.flatMap((params) => Schema.encode(plugin.params)(params).pipe(Effect.orDie)),
           Effect.map((params): ResolvedTrainStage | SpecIssue => ({
-            optimizer: plugin.manifest.id, preset: stageSpec.preset ?? null, trainStage: plugin.manifest.stage, dataFormat: plugin.manifest.dataFormat, params
+            optimizer: plugin.manifest.id, preset: stageSpec.preset ?? null, trainStage: plugin.manifest.stage, dataFormat: plugin.manifest.dataFormat,
+            params: typeof params === "object" && params !== null ? hasher.remember(params) : params
           })),
           Effect.catchTag("BadArgument", (e) => Effect.succeed(new SpecIssue({ ...where([...field, "preset"]), field: [...field, "preset"].join("."), message: e.message }))),
           Effect.catchTag("InputError", (e) => {
@@ -213,40 +217,55 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
         ? new SpecIssue({ ...where(field), field: field.join("."), message: `unknown metric \`${id}\`; known metrics: ${metricIds.join(", ") || "(none installed)"}` })
         : yield* Schema.decodeUnknown(plugin.params)(params, { onExcessProperty: "error" }).pipe(
           Effect.flatMap((decoded) => Schema.encode(plugin.params)(decoded)),
-          Effect.map((encoded): ResolvedMetric | SpecIssue => ({ id, params: encoded })),
+          Effect.map((encoded): ResolvedMetric | SpecIssue => hasher.remember({ id, params: encoded })),
           Effect.catchTag("ParseError", (e) => Effect.succeed(issuesFromParseError(e, where, typeof ref === "string" ? field : [...field, "params"])[0]!))
         )
       metricCache.set(key, result)
       return result
     })
 
-  // Runs of a sweep share most of their sections, so each distinct section is decoded (and encoded) once:
-  // a 10,000-run grid decodes a few hundred sections instead of 10,000 whole configs.
-  const sectionCache = new Map<string, { readonly decoded: unknown; readonly encoded: unknown } | null>()
-  type Section = { readonly decoded: unknown; readonly encoded: unknown }
+  // Every assignment sweeps the same paths in the same order.
+  const sweptPaths = (expanded.assignments[0] ?? []).map(([p]) => p.split("."))
+  const sweptConfig = (assignment: Assignment) =>
+    assignment.reduce<unknown>((acc, [, v], i) => setPath(acc, sweptPaths[i]!, v), base) as Record<string, unknown>
+
+  // Runs of a sweep share most of their sections, so each distinct section is decoded (and encoded, hashed and
+  // flattened) once: a 10,000-run grid decodes a few hundred sections instead of 10,000 whole configs.
+  type Section = { readonly decoded: unknown; readonly encoded: unknown; readonly params: Readonly<Record<string, ParamValue>> }
+  const sectionCache = {
+    data: makeTupleMemo<Section | null>(), model: makeTupleMemo<Section | null>(),
+    stages: makeTupleMemo<Section | null>(), executor: makeTupleMemo<Section | null>()
+  }
   const sectionSchema = (name: keyof typeof runSections) => runSections[name] as unknown as Schema.Schema<unknown, unknown>
   const strict = { onExcessProperty: "error", errors: "all" } as const
+  // A section's raw value is the base section with the values swept under it, so those values (by identity:
+  // they come from the sweep's lists) are its key; building the raw section or its text per run would cost more.
+  const sectionAxes = (name: keyof typeof runSections) => sweptPaths.flatMap((p, i) => (p[0] === name ? [i] : []))
+  const axesOf = { data: sectionAxes("data"), model: sectionAxes("model"), stages: sectionAxes("stages"), executor: sectionAxes("executor") }
   // Synchronous on purpose: this runs once per run of a sweep (10,000 for a big grid); null = invalid.
-  const decodeSection = (name: keyof typeof runSections, raw: unknown): Section | null => {
-    const key = `${name}\u0000${canonicalJson(raw)}`
-    const cached = sectionCache.get(key)
-    if (cached !== undefined) return cached
-    const decoded = Schema.decodeUnknownOption(sectionSchema(name))(raw, strict)
-    const result = Option.isSome(decoded) ? { decoded: decoded.value, encoded: Schema.encodeSync(sectionSchema(name))(decoded.value) } : null
-    sectionCache.set(key, result)
-    return result
-  }
+  const decodeSection = (name: keyof typeof runSections, assignment: Assignment, swept: () => Record<string, unknown>): Section | null =>
+    sectionCache[name](axesOf[name].map((i) => assignment[i]![1]), () => {
+      const decoded = Schema.decodeUnknownOption(sectionSchema(name))(swept()[name], strict)
+      if (Option.isNone(decoded)) return null
+      const encoded = hasher.remember(Schema.encodeSync(sectionSchema(name))(decoded.value) as object)
+      return { decoded: decoded.value, encoded, params: flattenParams(encoded, name) }
+    })
   const unknownKeys = (candidate: Record<string, unknown>) =>
     Object.keys(candidate).filter((key) => !(key in runSections) && key !== "name" && key !== "seed")
-  const decodeRunConfig = (candidate: Record<string, unknown>): { readonly config: RunConfig; readonly configJson: Record<string, unknown> } | undefined => {
-    if (unknownKeys(candidate).length > 0) return undefined
+  // Every assignment sets the same paths, so every run has the same top-level keys.
+  const strayKeys = expanded.assignments.length === 0 ? [] : unknownKeys(sweptConfig(expanded.assignments[0]!))
+  const decodeRunConfig = (assignment: Assignment, seed: number, swept: () => Record<string, unknown>): {
+    readonly config: RunConfig
+    readonly configJson: Record<string, unknown>
+    readonly params: Record<string, ParamValue>
+  } | undefined => {
+    if (strayKeys.length > 0) return undefined
     const parts: Record<string, Section> = {}
     for (const name of Object.keys(runSections) as Array<keyof typeof runSections>) {
-      const result = decodeSection(name, candidate[name])
+      const result = decodeSection(name, assignment, swept)
       if (result === null) return undefined
       parts[name] = result
     }
-    const seed = candidate["seed"] as number
     const config = new RunConfig({
       name: spec.name, seed, data: parts["data"]!.decoded as DataSpec, model: parts["model"]!.decoded as ModelSpec,
       stages: parts["stages"]!.decoded as StagesSpec, executor: parts["executor"]!.decoded as ExecutorSpec
@@ -254,7 +273,9 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
     const configJson = {
       name: spec.name, seed, data: parts["data"]!.encoded, model: parts["model"]!.encoded, stages: parts["stages"]!.encoded, executor: parts["executor"]!.encoded
     }
-    return { config, configJson }
+    // What flattenParams(configJson without name) gives, in the same key order, from the flattened sections.
+    const params = Object.assign({ seed }, parts["data"]!.params, parts["model"]!.params, parts["stages"]!.params, parts["executor"]!.params)
+    return { config, configJson, params }
   }
   // The slow path, only for invalid runs: decode again through Effect to get located issues.
   const explainRunConfig = (candidate: Record<string, unknown>, where: (f: ReadonlyArray<PathKey>) => { line: number; column: number }) =>
@@ -272,26 +293,43 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
   const runs: Array<PlannedRun> = []
   const stages = new Map<StageId, PlannedStage>()
   const seenRuns = new Set<string>()
+  const planStages = makeStagePlanner(hasher)
+  const runLabel = makeRunLabeler()
+  // Train params and metrics depend only on the stages section, which runs share: each is resolved once.
+  const resolvedStages = new Map<StagesSpec, {
+    readonly sft: ResolvedTrainStage | SpecIssue | undefined
+    readonly preference: ResolvedTrainStage | SpecIssue | undefined
+    readonly metrics: ReadonlyArray<ResolvedMetric | SpecIssue>
+  }>()
   const indexOf = (assignment: Assignment) => assignment.map(([p, v]) => {
     const list = spec.sweep?.grid[p] ?? spec.sweep?.zip[p]
     return list === undefined ? 0 : list.findIndex((x) => JSON.stringify(x) === JSON.stringify(v))
   })
 
+  const exclude = spec.sweep?.exclude ?? []
   for (const assignment of expanded.assignments) {
-    const swept = assignment.reduce<unknown>((acc, [p, v]) => setPath(acc, p.split("."), v), base)
+    // Built only when needed: for exclude rules, a section not decoded yet, or explaining an invalid run.
+    let built: Record<string, unknown> | undefined
+    const swept = () => (built ??= sweptConfig(assignment))
     const where = (f: ReadonlyArray<PathKey>) => locateInRun(assignment, indexOf(assignment), f)
     for (const seed of spec.seeds) {
-      const candidate = { ...(swept as Record<string, unknown>), seed }
-      if (spec.sweep !== undefined && isExcluded(candidate, spec.sweep.exclude)) continue
-      const decoded = decodeRunConfig(candidate)
+      if (exclude.length > 0 && isExcluded({ ...swept(), seed }, exclude)) continue
+      const decoded = decodeRunConfig(assignment, seed, swept)
       if (decoded === undefined) {
-        issues.push(...(yield* explainRunConfig(candidate, where)))
+        issues.push(...(yield* explainRunConfig({ ...swept(), seed }, where)))
         continue
       }
-      const { config, configJson } = decoded
-      const sft = yield* resolveTrain("sft", config, where)
-      const preference = yield* resolveTrain("preference", config, where)
-      const metrics = yield* Effect.forEach(config.stages.evaluate?.metrics ?? [], (ref, i) => resolveMetric(ref, i, where))
+      const { config, configJson, params } = decoded
+      let resolved = resolvedStages.get(config.stages)
+      if (resolved === undefined) {
+        resolved = {
+          sft: yield* resolveTrain("sft", config, where),
+          preference: yield* resolveTrain("preference", config, where),
+          metrics: yield* Effect.forEach(config.stages.evaluate?.metrics ?? [], (ref, i) => resolveMetric(ref, i, where))
+        }
+        resolvedStages.set(config.stages, resolved)
+      }
+      const { sft, preference, metrics } = resolved
       const problems = [sft, preference, ...metrics].filter((x): x is SpecIssue => x instanceof SpecIssue)
       if (problems.length > 0) {
         issues.push(...problems)
@@ -301,7 +339,7 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
         issues.push(new SpecIssue({ ...at(["stages", "evaluate"]), field: "stages.evaluate", message: "evaluate needs a generate stage to score" }))
         continue
       }
-      const id = runId(configJson)
+      const id = runId(configJson, hasher)
       if (seenRuns.has(id)) continue
       seenRuns.add(id)
       const planned = planStages({
@@ -311,10 +349,9 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
         metrics: metrics as Array<ResolvedMetric>
       })
       for (const { stage } of planned.stages) stages.set(stage.id, stage)
-      const { name: _name, ...paramSource } = configJson
       runs.push({
         id, label: runLabel(assignment, seed), seed, position: runs.length, configJson,
-        params: flattenParams(paramSource),
+        params,
         stages: planned.stages.map(({ name, stage }) => ({ name, stageId: stage.id }))
       })
     }

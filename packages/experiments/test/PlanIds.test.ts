@@ -61,7 +61,7 @@ describe("plan ids", () => {
       const first = plan.runs[0]!
       assert.strictEqual(first.id, "dd77229ec8df")
       assert.strictEqual(first.label, "dpo beta=0.1 hidden=32 negatives=1 maxNewTokens=16 temperature=0.5117 seed=0")
-      assert.deepStrictEqual(Object.fromEntries(first.stages.map((s) => [s.name, s.stageId])), {
+      assert.deepStrictEqual(Object.fromEntries(first.stages.map((s): [string, string] => [s.name, s.stageId])), {
         "dataset-sft": "dataset-046eb37272fff002",
         model: "tiny-model-2da02b0e15610b8d",
         sft: "train-298cab07d69962b3",
