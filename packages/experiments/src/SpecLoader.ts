@@ -243,9 +243,9 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
   const sectionAxes = (name: keyof typeof runSections) => sweptPaths.flatMap((p, i) => (p[0] === name ? [i] : []))
   const axesOf = { data: sectionAxes("data"), model: sectionAxes("model"), stages: sectionAxes("stages"), executor: sectionAxes("executor") }
   // Synchronous on purpose: this runs once per run of a sweep (10,000 for a big grid); null = invalid.
-  const decodeSection = (name: keyof typeof runSections, assignment: Assignment, swept: () => Record<string, unknown>): Section | null =>
+  const decodeSection = (name: keyof typeof runSections, assignment: Assignment): Section | null =>
     sectionCache[name](axesOf[name].map((i) => assignment[i]![1]), () => {
-      const decoded = Schema.decodeUnknownOption(sectionSchema(name))(swept()[name], strict)
+      const decoded = Schema.decodeUnknownOption(sectionSchema(name))(sweptConfig(assignment)[name], strict)
       if (Option.isNone(decoded)) return null
       const encoded = hasher.remember(Schema.encodeSync(sectionSchema(name))(decoded.value) as object)
       return { decoded: decoded.value, encoded, params: flattenParams(encoded, name) }
@@ -254,7 +254,7 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
     Object.keys(candidate).filter((key) => !(key in runSections) && key !== "name" && key !== "seed")
   // Every assignment sets the same paths, so every run has the same top-level keys.
   const strayKeys = expanded.assignments.length === 0 ? [] : unknownKeys(sweptConfig(expanded.assignments[0]!))
-  const decodeRunConfig = (assignment: Assignment, seed: number, swept: () => Record<string, unknown>): {
+  const decodeRunConfig = (assignment: Assignment, seed: number): {
     readonly config: RunConfig
     readonly configJson: Record<string, unknown>
     readonly params: Record<string, ParamValue>
@@ -262,7 +262,7 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
     if (strayKeys.length > 0) return undefined
     const parts: Record<string, Section> = {}
     for (const name of Object.keys(runSections) as Array<keyof typeof runSections>) {
-      const result = decodeSection(name, assignment, swept)
+      const result = decodeSection(name, assignment)
       if (result === null) return undefined
       parts[name] = result
     }
@@ -274,7 +274,7 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
       name: spec.name, seed, data: parts["data"]!.encoded, model: parts["model"]!.encoded, stages: parts["stages"]!.encoded, executor: parts["executor"]!.encoded
     }
     // What flattenParams(configJson without name) gives, in the same key order, from the flattened sections.
-    const params = Object.assign({ seed }, parts["data"]!.params, parts["model"]!.params, parts["stages"]!.params, parts["executor"]!.params)
+    const params = { seed, ...parts["data"]!.params, ...parts["model"]!.params, ...parts["stages"]!.params, ...parts["executor"]!.params }
     return { config, configJson, params }
   }
   // The slow path, only for invalid runs: decode again through Effect to get located issues.
@@ -307,21 +307,20 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
   })
 
   const exclude = spec.sweep?.exclude ?? []
+  const whereIn = (assignment: Assignment) => (f: ReadonlyArray<PathKey>) => locateInRun(assignment, indexOf(assignment), f)
   for (const assignment of expanded.assignments) {
-    // Built only when needed: for exclude rules, a section not decoded yet, or explaining an invalid run.
-    let built: Record<string, unknown> | undefined
-    const swept = () => (built ??= sweptConfig(assignment))
-    const where = (f: ReadonlyArray<PathKey>) => locateInRun(assignment, indexOf(assignment), f)
+    // The swept config itself is built only for exclude rules, sections not decoded yet and invalid runs.
     for (const seed of spec.seeds) {
-      if (exclude.length > 0 && isExcluded({ ...swept(), seed }, exclude)) continue
-      const decoded = decodeRunConfig(assignment, seed, swept)
+      if (exclude.length > 0 && isExcluded({ ...sweptConfig(assignment), seed }, exclude)) continue
+      const decoded = decodeRunConfig(assignment, seed)
       if (decoded === undefined) {
-        issues.push(...(yield* explainRunConfig({ ...swept(), seed }, where)))
+        issues.push(...(yield* explainRunConfig({ ...sweptConfig(assignment), seed }, whereIn(assignment))))
         continue
       }
       const { config, configJson, params } = decoded
       let resolved = resolvedStages.get(config.stages)
       if (resolved === undefined) {
+        const where = whereIn(assignment)
         resolved = {
           sft: yield* resolveTrain("sft", config, where),
           preference: yield* resolveTrain("preference", config, where),
