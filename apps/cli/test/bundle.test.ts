@@ -89,7 +89,10 @@ describe("bin/empo.mjs chooses between the bundle and the sources", () => {
   const buildJson = path.join(tree, "apps/cli/dist/build.json")
   const builtAtMs = Date.now() - 60_000
   const writeBuild = (inputs: Array<string>) => fs.writeFileSync(buildJson, JSON.stringify({ builtAtMs, node: process.version, inputs }))
-  const launch = (env: Record<string, string> = {}) => node([path.join(tree, "apps/cli/bin/empo.mjs")], { cwd: tree, env: { EMPO_FROM_SOURCE: "", ...env } })
+  // Without the test runner's colour variables: NO_COLOR next to FORCE_COLOR makes Node itself warn on stderr.
+  const { NO_COLOR: _noColor, FORCE_COLOR: _forceColor, ...plainEnv } = process.env
+  const launch = (env: Record<string, string> = {}) =>
+    run(process.execPath, [path.join(tree, "apps/cli/bin/empo.mjs")], { cwd: tree, env: { ...plainEnv, EMPO_FROM_SOURCE: "", ...env } })
 
   beforeAll(() => {
     fs.mkdirSync(path.join(tree, "apps/cli/bin"), { recursive: true })
@@ -125,7 +128,7 @@ describe("bin/empo.mjs chooses between the bundle and the sources", () => {
     // In a terminal (util-linux `script` gives it one), the person is told why start-up is slow.
     const inTerminal = await run("script", ["-qec", `${process.execPath} ${path.join(tree, "apps/cli/bin/empo.mjs")}`, "/dev/null"], {
       cwd: tree,
-      env: { ...process.env, EMPO_FROM_SOURCE: "" }
+      env: { ...plainEnv, EMPO_FROM_SOURCE: "" }
     })
     expect(inTerminal.stdout).toContain("packages/x/src/a.ts changed after the build; `npm run build` rebuilds the bundle")
     expect(inTerminal.stdout).toContain("sources sources (bundle stale")
