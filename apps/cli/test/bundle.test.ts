@@ -77,8 +77,9 @@ describe("the bundled empo (esbuild)", () => {
   }, 180_000)
 
   it("reports a bad flag with exit code 2, like the sources", async () => {
-    const result = await node([path.join(outdir, "empo.mjs"), "runs", "--no-such-flag"])
+    const result = await node([path.join(outdir, "empo.mjs"), "runs", "ls", "--no-such-flag"])
     expect(result.code).toBe(2)
+    expect(result.stderr).toContain("Received unknown argument: '--no-such-flag'")
   }, 60_000)
 })
 
