@@ -79,16 +79,15 @@ export class EvaluateStageSpec extends Schema.Class<EvaluateStageSpec>("Evaluate
   metrics: Schema.NonEmptyArray(MetricRef)
 }) {}
 
-/** The pipeline; stages left out are skipped (no `sft` = preference training starts from the base model). */
+/**
+ * The built-in pipeline's sections; stages left out are skipped (no `sft` = preference training starts from the
+ * base model). Stage plugins add their own sections beside these; any other key is refused.
+ */
 export class StagesSpec extends Schema.Class<StagesSpec>("StagesSpec")({
   sft: Schema.optional(TrainStageSpec),
   preference: Schema.optional(TrainStageSpec),
   generate: Schema.optional(GenerateStageSpec),
-  evaluate: Schema.optional(EvaluateStageSpec),
-  /** Reserved for benchmark suites (not run yet). */
-  benchmarks: Schema.optional(Schema.Array(Params)),
-  /** Reserved for human-evaluation exports (not run yet). */
-  humanEval: Schema.optional(Params)
+  evaluate: Schema.optional(EvaluateStageSpec)
 }) {}
 
 /** Where stages execute; only `local` exists now. */

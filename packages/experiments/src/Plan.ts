@@ -2,10 +2,11 @@ import type { ParamValue, RunId, StageId } from "@empo/store"
 import { type ContentHasher, makeContentHasher } from "./internal/canonical.ts"
 import { makeTupleMemo } from "./internal/memo.ts"
 import type { RunConfig } from "./ExperimentSpec.ts"
+import type { PlanContext, StagePlugin } from "./Stage.ts"
 import type { Assignment } from "./Sweep.ts"
 
-/** What a stage does; each kind has one executor. */
-export type StageKind = "dataset" | "tiny-model" | "items" | "train" | "generate" | "evaluate"
+/** A node kind, defined by a stage plugin (`dataset`, `train`, … or a plugin's own). */
+export type StageKind = string
 
 /** A training stage after phase-2 validation: the plugin's decoded (then re-encoded) params. */
 export interface ResolvedTrainStage {
@@ -66,13 +67,6 @@ export interface ExperimentPlan {
   readonly stages: ReadonlyMap<StageId, PlannedStage>
 }
 
-const stage = (hasher: ContentHasher, kind: StageKind, inputs: Record<string, unknown>, deps: Record<string, StageId> = {}): PlannedStage => ({
-  id: `${kind}-${hasher.shortHash({ kind, inputs, deps }, 16)}` as StageId,
-  kind,
-  inputs,
-  deps
-})
-
 /** Flattens a config into `a.b.c` → primitive, the form runs are filtered and compared by. */
 export const flattenParams = (value: unknown, prefix = "", out: Record<string, ParamValue> = {}): Record<string, ParamValue> => {
   if (value === null || typeof value !== "object") {
@@ -124,94 +118,57 @@ export const makeRunLabeler = () => {
   }
 }
 
-type ModelSource = { readonly ref: string } | { readonly stage: StageId }
-
-const modelInputs = (model: ModelSource): Record<string, unknown> => ("ref" in model ? { model: model.ref } : {})
-const modelDeps = (model: ModelSource): Record<string, StageId> => ("stage" in model ? { model: model.stage } : {})
-const modelKey = (model: ModelSource) => ("ref" in model ? ["ref", model.ref] : ["stage", model.stage])
-
 /**
- * Turns resolved runs into stages. Inputs hold only what changes a stage's output, so runs that differ
- * downstream (β, metrics) share the dataset, tiny model and SFT stages.
+ * Turns resolved runs into stages by asking each stage plugin, in catalogue order, to plan its nodes. Inputs hold
+ * only what changes a stage's output, so runs that differ downstream (β, metrics) share the dataset, tiny model and
+ * SFT stages.
  *
- * One planner serves one planning. Runs of a sweep share their sections, resolved train stages and metrics
- * as the same (never mutated) objects, so a stage is keyed by the identity of what it is built from and
- * built and hashed once: a 10,000-run grid hashes each shared dataset or model once, not 10,000 times.
+ * One planner serves one planning. Runs of a sweep share their sections, resolved train stages and metrics as the
+ * same (never mutated) objects, so a stage is keyed by the identity of what it is built from and built and hashed
+ * once: a 10,000-run grid hashes each shared dataset or model once, not 10,000 times.
  */
-export const makeStagePlanner = (hasher: ContentHasher = makeContentHasher()) => {
+export const makeStagePlanner = (stagePlugins: ReadonlyArray<StagePlugin>, hasher: ContentHasher = makeContentHasher()) => {
   const once = makeTupleMemo<PlannedStage>()
-  const add = (stages: Array<{ name: string; stage: PlannedStage }>, name: string, s: PlannedStage): StageId => {
-    if (!stages.some((existing) => existing.stage.id === s.id)) stages.push({ name, stage: s })
-    return s.id
-  }
-  const dataset = (run: ResolvedRun, format: string): PlannedStage => {
-    const section = (run.configJson as { readonly data: Record<string, unknown> }).data
-    return once(["dataset", run.dataSource, section, format], () => {
-      const { source: _source, ...data } = section
-      // SFT rows ignore grounding, so every grounder/negatives/mode variant shares one SFT dataset.
-      const { grounder: _g, grounderMap: _m, lexicon: _l, negatives: _n, mode: _mode, seed: _seed, ...common } = data
-      return stage(hasher, "dataset", { source: run.dataSource, ...(format === "sft" ? common : data), kind: format })
-    })
-  }
-  // Every seed and model generates with its section's decoding: split off and hashed once per section.
-  const decodings = new WeakMap<object, { readonly batchSize: unknown; readonly decoding: object }>()
-  const decodingOf = (section: Record<string, unknown>) => {
-    let found = decodings.get(section)
-    if (found === undefined) {
-      const { split: _split, limit: _limit, systemPrompt: _systemPrompt, batchSize, ...decoding } = section
-      decodings.set(section, found = { batchSize, decoding: hasher.remember(decoding) })
-    }
-    return found
-  }
-
+  const node: PlanContext["node"] = (kind, inputs, deps = {}) => ({
+    id: `${kind}-${hasher.shortHash({ kind, inputs, deps }, 16)}` as StageId,
+    kind,
+    inputs,
+    deps
+  })
   return (run: ResolvedRun): { readonly stages: Array<{ readonly name: string; readonly stage: PlannedStage }> } => {
-    const { config } = run
     const stages: Array<{ name: string; stage: PlannedStage }> = []
-    let model: ModelSource
-    if (config.model.kind === "tiny") {
-      const corpus = add(stages, "dataset-sft", dataset(run, "sft"))
-      const tinySpec = config.model
-      model = {
-        stage: add(stages, "model", once(["tiny-model", tinySpec, config.seed, corpus], () => {
-          const { kind: _kind, ...tiny } = tinySpec
-          return stage(hasher, "tiny-model", { ...tiny, seed: config.seed }, { corpus })
-        }))
-      }
-    } else {
-      model = { ref: config.model.kind === "hub" ? config.model.id : config.model.path }
-    }
-    for (const [name, resolved] of [["sft", run.sft], ["preference", run.preference]] as const) {
-      if (resolved === undefined) continue
-      const data = add(stages, `dataset-${resolved.dataFormat}`, dataset(run, resolved.dataFormat))
-      const from = model
-      model = {
-        stage: add(stages, name, once(["train", ...modelKey(from), resolved, config.seed, data], () =>
-          stage(hasher, "train", { ...modelInputs(from), ...resolved, seed: config.seed }, { ...modelDeps(from), data })))
+    const roles = new Map<string, StageId>()
+    const encodedStages = (run.configJson as { readonly stages?: Readonly<Record<string, Record<string, unknown>>> }).stages ?? {}
+    const decodedStages = run.config.stages as unknown as Readonly<Record<string, unknown>>
+    const context: PlanContext = {
+      run, hasher, node, once,
+      add: (role, stage) => {
+        if (!stages.some((existing) => existing.stage.id === stage.id)) stages.push({ name: role, stage })
+        if (!roles.has(role)) roles.set(role, stage.id)
+        return stage.id
+      },
+      role: (role) => roles.get(role),
+      model: { ref: "" },
+      models: [],
+      section: (key) => {
+        const encoded = encodedStages[key]
+        return encoded === undefined ? undefined : { decoded: decodedStages[key], encoded }
       }
     }
-    if (config.stages.generate !== undefined) {
-      // The encoded form (defaults applied) is already in configJson; re-encoding per run would dominate big sweeps.
-      const section = (run.configJson as { readonly stages: { readonly generate: Record<string, unknown> } }).stages.generate
-      const format = config.data.format
-      const items = add(stages, "items", once(["items", run.dataSource, format, section], () => {
-        const { split, limit, systemPrompt } = section
-        return stage(hasher, "items", { source: run.dataSource, format, split, limit: limit ?? null, systemPrompt: systemPrompt ?? null })
-      }))
-      const from = model
-      const generated = add(stages, "generate", once(["generate", ...modelKey(from), section, config.seed, items], () => {
-        const { batchSize, decoding } = decodingOf(section)
-        return stage(hasher, "generate", { ...modelInputs(from), batchSize, decoding, seed: config.seed }, { ...modelDeps(from), items })
-      }))
-      if (run.metrics.length > 0) {
-        add(stages, "evaluate", once(["evaluate", generated, ...run.metrics], () => stage(hasher, "evaluate", { metrics: run.metrics }, { predictions: generated })))
-      }
-    }
+    for (const plugin of stagePlugins) plugin.plan(context)
     return { stages }
   }
 }
 
 /** {@link makeStagePlanner} for a single run. */
-export const planStages = (run: ResolvedRun, hasher: ContentHasher = makeContentHasher()) => makeStagePlanner(hasher)(run)
+export const planStages = (run: ResolvedRun, stagePlugins: ReadonlyArray<StagePlugin>, hasher: ContentHasher = makeContentHasher()) =>
+  makeStagePlanner(stagePlugins, hasher)(run)
 
-/** A run's stable id: the hash of its resolved configuration. */
-export const runId = (configJson: unknown, hasher: ContentHasher = makeContentHasher()): RunId => hasher.shortHash(configJson, 12) as RunId
+/**
+ * A run's stable id: the hash of what it computes (data, model, stages, seed), never of where or how it is
+ * executed, so a new timeout or another machine finds the runs already stored.
+ */
+export const runId = (configJson: unknown, hasher: ContentHasher = makeContentHasher()): RunId => {
+  const { executor: _executor, ...computed } = configJson as Record<string, unknown>
+  return hasher.shortHash(computed, 12) as RunId
+}

@@ -12,10 +12,13 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { createHash } from "node:crypto"
 import type { ExperimentPlan, PlannedStage, StageKind } from "./Plan.ts"
+import { Plugins, stagePluginsOf } from "./Plugins.ts"
+import type { StagePool } from "./Stage.ts"
 import { describeFileSystemError, fileSystemFailure, osReason, type StageContext, StageExecutors, StageFailure } from "./StageExecutors.ts"
 import { isProcessAlive } from "./Process.ts"
 
@@ -30,12 +33,21 @@ export type RunnerEvent =
 export interface RunnerOptions {
   /** Stage outputs go to `<workDir>/<stage id>/`. */
   readonly workDir: string
+  /** Stages of the `compute` pool (worker, GPU) run at the same time. */
   readonly concurrency: number
+  /** Stages of the `local` pool (cheap TypeScript work: datasets, items, feature metrics); default 2. */
+  readonly localConcurrency?: number
   readonly retryFailed: boolean
+  /** The executor stages run on, recorded with each stage; `local` today. */
+  readonly executor?: string
   readonly host: string
   readonly pid: number
+  /** How long a running stage's claim lasts without a heartbeat (default 60 s; renewed every third of it). */
+  readonly leaseMillis?: number
   readonly onEvent?: (event: RunnerEvent) => Effect.Effect<void>
 }
+
+const DEFAULT_LEASE_MILLIS = 60_000
 
 /** How each stage of a plan stands before running: what the dry run prints. */
 export interface StagePlanStatus {
@@ -55,13 +67,15 @@ export interface SweepSummary {
 /** Another runner process still owns a stage of this experiment. Exit code 2. */
 export class RunnerBusyError extends Schema.TaggedError<RunnerBusyError>()("RunnerBusyError", {
   experiment: Schema.String,
-  pid: Schema.Number
+  pid: Schema.Number,
+  host: Schema.optionalWith(Schema.String, { default: () => "" })
 }) {
   get exitCode(): number {
     return 2
   }
   override get message(): string {
-    return `experiment ${this.experiment} is being run by process ${this.pid}; wait for it or stop it first`
+    const where = this.host === "" ? "" : ` on ${this.host}`
+    return `experiment ${this.experiment} is being run by process ${this.pid}${where}; wait for it or stop it first (its claim lapses a minute after it dies)`
   }
 }
 
@@ -78,9 +92,6 @@ export class WorkDirError extends Schema.TaggedError<WorkDirError>()("WorkDirErr
   }
 }
 
-const artifactKind: Record<StageKind, string> = {
-  dataset: "dataset", "tiny-model": "model", items: "items", train: "model", generate: "predictions", evaluate: "metrics"
-}
 
 const tail = (text: string, lines = 40) => text.split("\n").slice(-lines).join("\n")
 
@@ -104,13 +115,17 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
   readonly status: (plan: ExperimentPlan, retryFailed: boolean) => Effect.Effect<ReadonlyArray<StagePlanStatus>, StoreError>
   readonly run: (plan: ExperimentPlan, options: RunnerOptions) => Effect.Effect<SweepSummary, StoreError | RunnerBusyError | WorkDirError>
 }>() {
-  static readonly layer: Layer.Layer<Runner, never, RunStore | StageExecutors | FileSystem.FileSystem | Path.Path> = Layer.effect(
+  static readonly layer: Layer.Layer<Runner, never, RunStore | StageExecutors | Plugins | FileSystem.FileSystem | Path.Path> = Layer.effect(
     Runner,
     Effect.gen(function* () {
       const store = yield* RunStore
       const executors = yield* StageExecutors
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
+      // The table every node kind is read from: which artifacts it makes and which pool it runs in.
+      const kinds = new Map(stagePluginsOf(yield* Plugins).flatMap((p) => p.kinds.map((k) => [k.kind, k] as const)))
+      const artifactKindOf = (kind: StageKind) => kinds.get(kind)?.artifactKind ?? "output"
+      const poolOf = (kind: StageKind): StagePool => kinds.get(kind)?.pool ?? "compute"
 
       const outputDirOf = (workDir: string, id: StageId) => path.join(workDir, id)
 
@@ -165,8 +180,12 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
           Effect.mapError((e) => new WorkDirError({ path: options.workDir, reason: osReason(e) })))
         yield* register(plan, options)
         const before = yield* store.stagesOf(plan.name)
-        const foreign = before.find((s) => s.status === "running" && s.host === options.host && s.pid !== null && s.pid !== options.pid && isProcessAlive(s.pid))
-        if (foreign !== undefined) return yield* new RunnerBusyError({ experiment: plan.name, pid: foreign.pid! })
+        const now = yield* Clock.currentTimeMillis
+        // A running stage is another runner's while its lease lives, unless that runner is a dead process here.
+        const foreign = before.find((s) => s.status === "running" && s.pid !== options.pid &&
+          s.leaseExpiresAt !== null && s.leaseExpiresAt > now &&
+          !(s.host === options.host && s.pid !== null && !isProcessAlive(s.pid)))
+        if (foreign !== undefined) return yield* new RunnerBusyError({ experiment: plan.name, pid: foreign.pid ?? 0, host: foreign.host ?? "" })
         yield* store.recoverInterrupted(plan.name)
         yield* Effect.forEach(plan.runs, (r) => store.setRunStatus(r.id, "running"), { discard: true })
         const statuses = yield* status(plan, options.retryFailed)
@@ -189,7 +208,12 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
           Effect.fork
         )
 
-        const permits = yield* Effect.makeSemaphore(Math.max(1, options.concurrency))
+        const permits: Record<StagePool, Effect.Semaphore> = {
+          compute: yield* Effect.makeSemaphore(Math.max(1, options.concurrency)),
+          local: yield* Effect.makeSemaphore(Math.max(1, options.localConcurrency ?? 2))
+        }
+        const executor = options.executor ?? "local"
+        const leaseMillis = options.leaseMillis ?? DEFAULT_LEASE_MILLIS
         type Outcome = "completed" | "failed" | "blocked"
         const outcomes = new Map<StageId, Deferred.Deferred<Outcome>>()
         for (const id of plan.stages.keys()) outcomes.set(id, yield* Deferred.make<Outcome>())
@@ -202,21 +226,30 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
         const execute = (stage: PlannedStage) => Effect.uninterruptibleMask((restore) => Effect.gen(function* () {
           const finalDir = outputDirOf(options.workDir, stage.id)
           const tempDir = `${finalDir}.partial`
-          const inputs = Object.fromEntries(Object.entries(stage.deps).map(([role, id]) => [role, outputDirOf(options.workDir, id)]))
-          yield* store.stageStarted(stage.id, { host: options.host, pid: options.pid })
+          const checkpointDir = `${finalDir}.checkpoints`
+          const upstream = Object.fromEntries(Object.entries(stage.deps).map(([role, id]) => [role, outputDirOf(options.workDir, id)]))
+          yield* store.stageStarted(stage.id, { executor, host: options.host, pid: options.pid, leaseMillis })
           yield* emit({ _tag: "StageStarted", stage, runs: runsOfStage.get(stage.id) ?? [] })
           const started = yield* Clock.currentTimeMillis
           const context: StageContext = {
-            stage, outputDir: tempDir, inputs,
+            stage, inputs: stage.inputs, outputDir: tempDir, checkpointDir, upstream,
             metric: (key, step, value) => Clock.currentTimeMillis.pipe(Effect.flatMap((time) => points.offer({ stageId: stage.id, key, step, value, time })), Effect.asVoid),
             progress: (message) => emit({ _tag: "StageProgress", stage, message })
           }
           const timeout = plan.stageTimeoutSeconds
-          const work = executors[stage.kind](context).pipe(
+          const run = executors(stage.kind)
+          // The lease is renewed while the stage works, so another runner can tell a live stage from a dead claim.
+          const heartbeat = store.renewLease(stage.id, leaseMillis).pipe(
+            Effect.ignore, Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1000, Math.floor(leaseMillis / 3))))), Effect.delay(Duration.millis(Math.floor(leaseMillis / 3))))
+          const work = (run === undefined
+            ? Effect.fail(new StageFailure({ reason: `no stage plugin defines node kind \`${stage.kind}\`; is its plugin in the catalogue?` }))
+            : run(context)
+          ).pipe(
             timeout === undefined ? (e) => e : Effect.timeoutFail({
               duration: Duration.seconds(timeout),
               onTimeout: () => new StageFailure({ reason: `timed out after ${timeout} s` })
-            })
+            }),
+            (e) => Effect.raceFirst(e, Effect.zipRight(heartbeat, Effect.never))
           )
           const clearLeftover = fs.remove(tempDir, { recursive: true, force: true }).pipe(Effect.mapError(fileSystemFailure()))
           const exit = yield* Effect.exit(Effect.zipRight(clearLeftover, restore(work)))
@@ -245,11 +278,14 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
           const consumed: Array<number> = []
           for (const dep of Object.values(stage.deps)) consumed.push(...(yield* store.artifactsOf(dep)).map((a) => a.id))
           for (const file of placed.value) {
-            yield* store.recordArtifact({ stageId: stage.id, name: file.name, kind: artifactKind[stage.kind], path: file.path, sha256: file.sha256, size: file.size })
+            yield* store.recordArtifact({ stageId: stage.id, name: file.name, kind: artifactKindOf(stage.kind), path: file.path, sha256: file.sha256, size: file.size })
           }
           yield* store.recordLineage(stage.id, consumed)
           yield* store.setSummaryMetrics(stage.id, exit.value.summary ?? {})
+          if (exit.value.itemScores !== undefined && exit.value.itemScores.length > 0) yield* store.recordItemScores(stage.id, exit.value.itemScores)
           yield* store.stageCompleted(stage.id)
+          // Checkpoints only serve an unfinished stage; on real models they are gigabytes.
+          yield* fs.remove(checkpointDir, { recursive: true, force: true }).pipe(Effect.ignore)
           yield* emit({ _tag: "StageFinished", stage, outcome: "completed", millis })
           executed++
           return "completed" as const
@@ -264,7 +300,7 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
             cached++
             outcome = "completed"
           } else if (action === "failed-skip") outcome = "failed"
-          else outcome = yield* permits.withPermits(1)(execute(stage))
+          else outcome = yield* permits[poolOf(stage.kind)].withPermits(1)(execute(stage))
           yield* Deferred.succeed(outcomes.get(stage.id)!, outcome)
         })
 

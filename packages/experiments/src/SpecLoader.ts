@@ -12,7 +12,8 @@ import { DataSpec, ExecutorSpec, ExperimentSpec, ModelSpec, RunConfig, StagesSpe
 import { makeContentHasher, setPath } from "./internal/canonical.ts"
 import { makeTupleMemo } from "./internal/memo.ts"
 import { type ExperimentPlan, flattenParams, makeRunLabeler, makeStagePlanner, type PlannedRun, type PlannedStage, type ResolvedMetric, type ResolvedTrainStage, runId } from "./Plan.ts"
-import { Plugins } from "./Plugins.ts"
+import { Plugins, stagePluginsOf } from "./Plugins.ts"
+import type { StagePlugin } from "./Stage.ts"
 import { SpecError, SpecIssue } from "./SpecError.ts"
 import { type Assignment, expandSweep, isExcluded } from "./Sweep.ts"
 
@@ -108,7 +109,20 @@ const preciseIssue = (
     Effect.catchTag("ParseError", (error) => Effect.succeed(Option.fromNullable(issuesFromParseError(error, where, prefix)[0])))
   )
 
-const runSections = { data: DataSpec, model: ModelSpec, stages: StagesSpec, executor: ExecutorSpec } as const
+/**
+ * The `stages:` Schema of a catalogue: every section a stage plugin owns, optional, unknown sections refused. The
+ * built-in catalogue decodes exactly as {@link StagesSpec}; a plugin's own sections are added beside them.
+ */
+const stagesSchemaOf = (stagePlugins: ReadonlyArray<StagePlugin>): Schema.Schema<any, any> => {
+  const builtin = new Set(Object.keys(StagesSpec.fields))
+  const extra = Object.fromEntries(stagePlugins.flatMap((p) => Object.entries(p.sections ?? {}))
+    .filter(([key]) => !builtin.has(key))
+    .map(([key, schema]) => [key, Schema.optional(schema)]))
+  return Object.keys(extra).length === 0 ? StagesSpec : Schema.Struct({ ...StagesSpec.fields, ...extra })
+}
+
+const experimentSchemaOf = (stages: Schema.Schema<any, any>): Schema.Schema<ExperimentSpec, any> =>
+  stages === StagesSpec ? ExperimentSpec : Schema.Struct({ ...ExperimentSpec.fields, stages }) as unknown as Schema.Schema<ExperimentSpec, any>
 
 const metricIdOf = (ref: string | { readonly id: string }) => (typeof ref === "string" ? ref : ref.id)
 
@@ -121,6 +135,10 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   const plugins = yield* Plugins
+  const stagePlugins = stagePluginsOf(plugins)
+  const stagesSchema = stagesSchemaOf(stagePlugins)
+  const experimentSchema = experimentSchemaOf(stagesSchema)
+  const runSections = { data: DataSpec, model: ModelSpec, stages: stagesSchema, executor: ExecutorSpec } as const
   const fail = (issues: ReadonlyArray<SpecIssue>) => Effect.fail(new SpecError({ file, issues: issues as [SpecIssue, ...Array<SpecIssue>] }))
 
   const text = yield* fs.readFileString(file).pipe(
@@ -143,7 +161,7 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
   const raw = yield* interpolateAll(parsed, [], (p, names) =>
     missing.push(new SpecIssue({ ...at(p), field: p.join("."), message: `environment variable ${names.join(", ")} is not set and has no :-default` })))
   if (missing.length > 0) return yield* fail(missing)
-  const spec = yield* Schema.decodeUnknown(ExperimentSpec)(raw, { onExcessProperty: "error", errors: "all" }).pipe(
+  const spec = yield* Schema.decodeUnknown(experimentSchema)(raw, { onExcessProperty: "error", errors: "all" }).pipe(
     Effect.catchTag("ParseError", (e) => fail(issuesFromParseError(e, at)))
   )
 
@@ -154,7 +172,7 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
 
   const dataSource = path.resolve(spec.data.source)
 
-  const { sweep: _sweep, seeds: _seeds, description: _description, ...base } = Schema.encodeSync(ExperimentSpec)(spec)
+  const { sweep: _sweep, seeds: _seeds, description: _description, ...base } = Schema.encodeSync(experimentSchema)(spec)
   const optimizerIds = plugins.optimizers.map((p) => p.manifest.id).sort()
   const metricIds = plugins.metrics.map((p) => p.manifest.id).sort()
   // Scoped to this planning: runs share sections and stages, so their texts and hashes are computed once.
@@ -273,8 +291,9 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
     const configJson = {
       name: spec.name, seed, data: parts["data"]!.encoded, model: parts["model"]!.encoded, stages: parts["stages"]!.encoded, executor: parts["executor"]!.encoded
     }
-    // What flattenParams(configJson without name) gives, in the same key order, from the flattened sections.
-    const params = { seed, ...parts["data"]!.params, ...parts["model"]!.params, ...parts["stages"]!.params, ...parts["executor"]!.params }
+    // What flattenParams(configJson without name and executor) gives, in the same key order, from the flattened
+    // sections: where a run executes is not one of its parameters (nor of its id).
+    const params = { seed, ...parts["data"]!.params, ...parts["model"]!.params, ...parts["stages"]!.params }
     return { config, configJson, params }
   }
   // The slow path, only for invalid runs: decode again through Effect to get located issues.
@@ -293,7 +312,7 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
   const runs: Array<PlannedRun> = []
   const stages = new Map<StageId, PlannedStage>()
   const seenRuns = new Set<string>()
-  const planStages = makeStagePlanner(hasher)
+  const planStages = makeStagePlanner(stagePlugins, hasher)
   const runLabel = makeRunLabeler()
   // Train params and metrics depend only on the stages section, which runs share: each is resolved once.
   const resolvedStages = new Map<StagesSpec, {
@@ -363,7 +382,7 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
     return yield* fail([new SpecIssue({ ...at(["sweep", "exclude"]), field: "sweep.exclude", message: "every run of the sweep is excluded" })])
   }
   return {
-    name: spec.name, description: spec.description, file: path.resolve(file), specJson: Schema.encodeSync(ExperimentSpec)(spec),
+    name: spec.name, description: spec.description, file: path.resolve(file), specJson: Schema.encodeSync(experimentSchema)(spec),
     stageTimeoutSeconds: spec.executor.stageTimeoutSeconds, runs, stages
   } satisfies ExperimentPlan
 })

@@ -1,29 +1,14 @@
 import type { PlatformError } from "@effect/platform/Error"
 import * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import type { PlannedStage, StageKind } from "./Plan.ts"
+import type { StageKind } from "./Plan.ts"
+import { Plugins, stagePluginsOf } from "./Plugins.ts"
+import type { StageContext, StageEnvironment, StageResult } from "./Stage.ts"
 
-/** What an executor gets: its stage, a private output folder, and its upstream stages' outputs. */
-export interface StageContext {
-  readonly stage: PlannedStage
-  /**
-   * A temporary folder that does not exist yet (the Python worker refuses to write into an existing one):
-   * the executor or its worker creates it; the runner renames it into place only when the executor succeeds.
-   */
-  readonly outputDir: string
-  /** Upstream output folders by role (`model`, `data`, `items`, `predictions`). */
-  readonly inputs: Readonly<Record<string, string>>
-  /** Appends a point to a metric series (batched into the store). */
-  readonly metric: (key: string, step: number, value: number) => Effect.Effect<void>
-  /** A one-line progress note for the terminal. */
-  readonly progress: (message: string) => Effect.Effect<void>
-}
-
-/** What a finished stage reports besides its files. */
-export interface StageResult {
-  readonly summary?: Readonly<Record<string, number>>
-}
+export type { StageContext, StageResult } from "./Stage.ts"
 
 /** A stage did not complete. `stderrTail` is the last lines a worker printed, kept in the store. */
 export class StageFailure extends Schema.TaggedError<StageFailure>()("StageFailure", {
@@ -59,8 +44,35 @@ export const describeFileSystemError = (error: PlatformError, action?: string): 
 export const fileSystemFailure = (action?: string) => (error: PlatformError): StageFailure =>
   new StageFailure({ reason: describeFileSystemError(error, action) })
 
-/** Runs one kind of stage. */
+/** Runs one node; `context.inputs` is the node's raw (hashed) inputs until its kind's Schema decodes them. */
 export type StageExecutor = (context: StageContext) => Effect.Effect<StageResult, StageFailure>
 
-/** The executor of every stage kind (real ones in the app, scripted ones in tests). */
-export class StageExecutors extends Context.Tag("@empo/experiments/StageExecutors")<StageExecutors, Readonly<Record<StageKind, StageExecutor>>>() {}
+/**
+ * The executor of each node kind, by kind: the catalogue's stage plugins in the app ({@link StageExecutors.fromCatalog}),
+ * scripted ones in tests. `undefined` for a kind nobody executes (the runner fails that stage, naming it).
+ */
+export class StageExecutors extends Context.Tag("@empo/experiments/StageExecutors")<StageExecutors, (kind: StageKind) => StageExecutor | undefined>() {
+  /** Executors from a fixed table (tests). */
+  static readonly fromRecord = (executors: Readonly<Record<string, StageExecutor>>): Layer.Layer<StageExecutors> =>
+    Layer.succeed(StageExecutors, (kind) => executors[kind])
+
+  /**
+   * The catalogue's executors: each decodes its node's inputs with its kind's Schema (a stored node whose inputs no
+   * longer decode fails typed, naming the field) and runs with the app's services.
+   */
+  static readonly fromCatalog: Layer.Layer<StageExecutors, never, StageEnvironment> = Layer.effect(StageExecutors, Effect.gen(function* () {
+    const services = yield* Effect.context<StageEnvironment>()
+    const plugins = yield* Plugins
+    const kinds = new Map(stagePluginsOf(plugins).flatMap((p) => p.kinds.map((k) => [k.kind, k] as const)))
+    return (kind) => {
+      const definition = kinds.get(kind)
+      if (definition === undefined) return undefined
+      const decode = Schema.decodeUnknown(definition.inputs)
+      return (context) => decode(context.stage.inputs).pipe(
+        Effect.mapError((e) => new StageFailure({ reason: `inputs of ${context.stage.id}: ${ParseResult.TreeFormatter.formatErrorSync(e)}` })),
+        Effect.flatMap((inputs) => definition.execute({ ...context, inputs })),
+        Effect.provide(services)
+      )
+    }
+  }))
+}

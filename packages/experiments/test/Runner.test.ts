@@ -217,7 +217,7 @@ describe("Runner, file-system failures", () => {
     let target: string | undefined
     return harness((context) =>
       context.stage.id === target
-        ? onDisk((fs) => fs.makeDirectory(path.join(context.inputs["items"]!, "out.txt", "cache"), { recursive: true }))
+        ? onDisk((fs) => fs.makeDirectory(path.join(context.upstream["items"]!, "out.txt", "cache"), { recursive: true }))
         : undefined, ({ options }) => Effect.gen(function* () {
       const plan = yield* loadExperiment(fixture)
       target = plan.runs[2]!.stages.find((s) => s.name === "generate")!.stageId

@@ -1,6 +1,6 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as FileSystem from "@effect/platform/FileSystem"
-import { makeTrainingBackend, PythonWorker, toTrainingError } from "@empo/bridge"
+import { makeTrainingBackend, PythonWorker, toTrainingError, WorkerClientLive } from "@empo/bridge"
 import { TrainingBackend } from "@empo/core/Training"
 import { repoRoot, sharedData, sharedDataDir } from "@empo/core/testing/sharedData"
 import { MetricRegistry, MetricRunner } from "@empo/metrics"
@@ -9,8 +9,9 @@ import { NltkTokenizer } from "@empo/text"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer } from "effect"
 import * as path from "node:path"
-import { LocalExecutors } from "../src/LocalExecutors.ts"
 import { Runner } from "../src/Runner.ts"
+import { StageServices } from "../src/Stage.ts"
+import { StageExecutors } from "../src/StageExecutors.ts"
 import { loadExperiment } from "../src/SpecLoader.ts"
 import { TestPlugins, testMetrics } from "./fixtures/plugins.ts"
 
@@ -27,7 +28,12 @@ const runWith = (mode: "raise" | "sigkill" | "garbage" | "hang") =>
       Layer.mapError(toTrainingError)
     )
     const layer = Runner.layer.pipe(
-      Layer.provide(LocalExecutors(backend, NltkTokenizer.layerFromFile(sharedData("nltk/punkt_english.json")))),
+      Layer.provide(StageExecutors.fromCatalog),
+      Layer.provide(Layer.succeed(StageServices, StageServices.of({
+        trainingBackend: backend,
+        worker: (plugins) => WorkerClientLive({ plugins }),
+        tokenizer: NltkTokenizer.layerFromFile(sharedData("nltk/punkt_english.json"))
+      }))),
       Layer.provide(MetricRunner.layer.pipe(Layer.provide(MetricRegistry.layer(testMetrics)))),
       Layer.provideMerge(RunStore.layer(path.join(dir, "empo.db"))),
       Layer.provideMerge(TestPlugins),

@@ -2,10 +2,9 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Path from "@effect/platform/Path"
-import { TrainingBackendLive } from "@empo/bridge"
 import {
   type ExperimentPlan,
-  LocalExecutors,
+  StageExecutors,
   loadExperiment,
   planStatus,
   Plugins,
@@ -22,7 +21,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as os from "node:os"
-import { TokenizerLive } from "../MainLayer.ts"
+import { StageServicesLive } from "../StageServicesLive.ts"
 import { InputError } from "@empo/core"
 import { metricPlugins, optimizerPlugins } from "../plugins.ts"
 import { compareCommand } from "./compare.ts"
@@ -128,7 +127,8 @@ const runSweep = (plan: ExperimentPlan, flags: { readonly concurrency: number; r
     if (failed > 0) return yield* new SweepFailedError({ experiment: plan.name, failed, total: summary.runs.length })
   }).pipe(
     Effect.provide(Runner.layer.pipe(
-      Layer.provide(LocalExecutors(TrainingBackendLive, TokenizerLive)),
+      Layer.provide(StageExecutors.fromCatalog),
+      Layer.provide(StageServicesLive),
       Layer.provide(MetricRunner.layer.pipe(Layer.provide(MetricRegistry.layer(metricPlugins))))
     ))
   )
