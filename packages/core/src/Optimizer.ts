@@ -21,7 +21,9 @@ export class TrainJob extends Schema.Class<TrainJob>("TrainJob")({
   evalData: Schema.optional(Schema.String),
   outputDir: Schema.String,
   seed: Schema.optionalWith(Schema.Int, { default: () => 42 }),
-  resumeFrom: Schema.optional(Schema.String)
+  resumeFrom: Schema.optional(Schema.String),
+  /** The stage's own checkpoint folder: the run resumes from its newest checkpoint (see {@link TrainRequest}). */
+  checkpointDir: Schema.optional(Schema.String)
 }) {}
 
 /** A training stage that was refused or failed. Input faults (bad params, wrong data shape) exit 2. */
