@@ -22,6 +22,7 @@ const kindOf = (error: BridgeError): TrainingFailureKind => {
   switch (error._tag) {
     case "PythonNotFound":
     case "PythonStackMissing":
+    case "WorkerPluginMissing":
       return "missing"
     case "WorkerCrashed":
       return "crashed"
