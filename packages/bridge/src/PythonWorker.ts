@@ -93,9 +93,6 @@ export class WorkerPluginMissing extends Schema.TaggedError<WorkerPluginMissing>
   method: Schema.String,
   detail: Schema.String
 }) {
-  get exitCode(): number {
-    return 1
-  }
   override get message(): string {
     return `${this.method}: ${this.detail}`
   }
@@ -386,6 +383,24 @@ export const make = (overrides: Partial<WorkerOptions> & { readonly launch: Work
 
     return { pid, request, stream, call: request, stderrTail: Effect.sync(tail) } satisfies PythonWorkerShape
   })
+
+/** How a bridge failure reads to callers that do not care about processes (core's TrainingError and WorkerError kinds). */
+export const failureKindOf = (error: BridgeError): "input" | "failed" | "missing" | "crashed" | "timeout" | "cancelled" => {
+  switch (error._tag) {
+    case "PythonNotFound":
+    case "PythonStackMissing":
+    case "WorkerPluginMissing":
+      return "missing"
+    case "WorkerCrashed":
+      return "crashed"
+    case "WorkerTimeout":
+      return "timeout"
+    case "WorkerCancelled":
+      return "cancelled"
+    case "WorkerRequestFailed":
+      return error.kind
+  }
+}
 
 const MISSING_MODULE = /ModuleNotFoundError: No module named '([^']+)'/
 

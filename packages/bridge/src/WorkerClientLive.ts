@@ -2,35 +2,18 @@
  * Core's {@link WorkerClient} over the real worker: plugins call typed methods (`callMethod`), the bridge starts
  * the process only when the first request arrives and shares it with every later one.
  */
-import { WorkerClient, WorkerError, type WorkerFailureKind } from "@empo/core/Worker"
+import { WorkerClient, WorkerError } from "@empo/core/Worker"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Scope from "effect/Scope"
-import { type BridgeError, makeLocal, type PythonWorkerShape, type WorkerOptions } from "./PythonWorker.ts"
-
-const kindOf = (error: BridgeError): WorkerFailureKind => {
-  switch (error._tag) {
-    case "PythonNotFound":
-    case "PythonStackMissing":
-    case "WorkerPluginMissing":
-      return "missing"
-    case "WorkerCrashed":
-      return "crashed"
-    case "WorkerTimeout":
-      return "timeout"
-    case "WorkerCancelled":
-      return "cancelled"
-    case "WorkerRequestFailed":
-      return error.kind
-  }
-}
+import { type BridgeError, failureKindOf, makeLocal, type PythonWorkerShape, type WorkerOptions } from "./PythonWorker.ts"
 
 /** Maps a bridge failure of `method` onto core's {@link WorkerError}; a crash keeps the stderr tail in `reason`. */
 export const toWorkerError = (method: string, error: BridgeError): WorkerError =>
   new WorkerError({
     method,
-    kind: kindOf(error),
+    kind: failureKindOf(error),
     reason: error._tag === "WorkerRequestFailed" ? error.detail : error._tag === "WorkerPluginMissing" ? error.detail : error.message,
     ...(error._tag === "WorkerRequestFailed" && error.kind === "failed" ? { traceback: error.traceback } : {})
   })

@@ -1,4 +1,4 @@
-import { callMethod, defineWorkerMethod, type PythonModule, type WorkerClient, type WorkerError } from "@empo/core/Worker"
+import { callMethod, defineWorkerMethod, type PythonModule, type WorkerClient } from "@empo/core/Worker"
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Layer, Ref, Schema } from "effect"
 import * as fs from "node:fs"
@@ -38,13 +38,9 @@ const countingLaunch = (counter: string): WorkerLaunch => ({
 })
 
 const starts = (counter: string) => fs.existsSync(counter) ? fs.readFileSync(counter, "utf8").trim().split("\n").length : 0
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
+// Signal 0 only checks that the process exists; kill throws ESRCH once it is gone.
+const isAlive = (pid: number): boolean => {
+  try { return process.kill(pid, 0) } catch { return false }
 }
 
 const scratch = () => fs.mkdtempSync(NodePath.join(os.tmpdir(), "empo-client-"))
@@ -52,6 +48,10 @@ const scratch = () => fs.mkdtempSync(NodePath.join(os.tmpdir(), "empo-client-"))
 /** Builds the layer in the test's scope and returns a runner for effects that need the client. */
 const client = (layer: Layer.Layer<WorkerClient, never>) =>
   Effect.map(Layer.build(layer), (context) => <A, E>(effect: Effect.Effect<A, E, WorkerClient>) => Effect.provide(effect, context))
+
+/** How `toy.echo` fails on a worker started with `options`. */
+const echoFailure = (options: Parameters<typeof WorkerClientLive>[0]) =>
+  Effect.flatMap(client(WorkerClientLive(options)), (run) => Effect.flip(run(callMethod(echo, { text: "x" }))))
 
 describe("WorkerClientLive", () => {
   it.scopedLive("serves a plugin's typed methods from a lazily started, shared worker, launched through a wrapper", () =>
@@ -85,8 +85,7 @@ describe("WorkerClientLive", () => {
 
   it.scopedLive("a method registered by two plugin modules fails naming both", () =>
     Effect.gen(function*() {
-      const run = yield* client(WorkerClientLive({ plugins: [toyPlugin, clashingPlugin] }))
-      const error: WorkerError = yield* Effect.flip(run(callMethod(echo, { text: "x" })))
+      const error = yield* echoFailure({ plugins: [toyPlugin, clashingPlugin] })
       assert.strictEqual(error.kind, "failed")
       assert.include(error.reason, "'empo_toy_plugin'")
       assert.include(error.reason, "'empo_toy_clash'")
@@ -94,8 +93,7 @@ describe("WorkerClientLive", () => {
 
   it.scopedLive("a plugin module that cannot be imported is `missing`, naming it and EMPO_WORKER_PLUGINS", () =>
     Effect.gen(function*() {
-      const run = yield* client(WorkerClientLive({ plugins: [toyPlugin, { name: "empo_no_such_plugin", path: fixtures }] }))
-      const error = yield* Effect.flip(run(callMethod(echo, { text: "x" })))
+      const error = yield* echoFailure({ plugins: [toyPlugin, { name: "empo_no_such_plugin", path: fixtures }] })
       assert.strictEqual(error.kind, "missing")
       assert.strictEqual(error.method, "toy.echo")
       assert.include(error.reason, "empo_no_such_plugin")
