@@ -15,6 +15,9 @@ PROTOCOL_VERSION = 1
 
 Emit = Callable[[dict[str, Any]], None]
 
+# A request handler, built in or registered by a plugin: (payload, emit, cancel flag) -> JSON-able result.
+Handler = Callable[[dict[str, Any], Emit, threading.Event], Any]
+
 
 class InputFault(Exception):
     """The request or its data is wrong (reported with kind ``input``, exit code 2 on the Node side)."""

@@ -1,9 +1,10 @@
 """The long-lived worker: reads requests from stdin, runs one at a time, streams events back.
 
-Requests: ``{"id": n, "_tag": "versions"|"train"|"generate"|"tinyModel", "payload": {...}}``,
+Requests: ``{"id": n, "_tag": "versions"|"train"|"generate"|"tinyModel"|<plugin method>, "payload": {...}}``,
 ``{"id": n, "_tag": "cancel", "target": m}`` and ``{"id": n, "_tag": "shutdown"}``.
 Messages: ``ready``, ``event`` (id + event), ``result`` (id + value), ``error`` (id, kind, type, message,
-traceback) and ``protocolError`` for an unreadable request line.
+traceback) and ``protocolError`` for an unreadable request line. Methods that no built-in serves come from the
+plugin modules named in ``EMPO_WORKER_PLUGINS`` (see ``plugins.py``).
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import queue
 import sys
 import threading
 import traceback
-from typing import Any, Callable
+from typing import Any
 
-from empo_worker.protocol import PROTOCOL_VERSION, Cancelled, Emit, InputFault, ProtocolWriter, install
+from empo_worker.plugins import ENV_VAR, PluginModuleMissing, PluginRegistry, module_names
+from empo_worker.protocol import PROTOCOL_VERSION, Cancelled, Emit, Handler, InputFault, ProtocolWriter, install
 
-Handler = Callable[[dict[str, Any], Emit, threading.Event], Any]
 TRACEBACK_LINES = 30
 
 
@@ -44,6 +45,8 @@ def _failure_kind(error: BaseException) -> str:
         return "input"
     if isinstance(error, (Cancelled, KeyboardInterrupt)):
         return "cancelled"
+    if isinstance(error, PluginModuleMissing):
+        return "missing"
     if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] in {
         "torch", "transformers", "trl", "peft", "accelerate", "datasets", "tokenizers", "safetensors",
     }:
@@ -52,8 +55,9 @@ def _failure_kind(error: BaseException) -> str:
 
 
 class Worker:
-    def __init__(self, writer: ProtocolWriter) -> None:
+    def __init__(self, writer: ProtocolWriter, plugin_modules: list[str] | None = None) -> None:
         self.writer = writer
+        self.plugin_modules = plugin_modules if plugin_modules is not None else module_names(os.environ.get(ENV_VAR))
         self.requests: "queue.Queue[dict[str, Any] | None]" = queue.Queue()
         self.cancel_flags: dict[Any, threading.Event] = {}
         self.lock = threading.Lock()
@@ -80,7 +84,7 @@ class Worker:
             self.requests.put(message)
         self.requests.put(None)
 
-    def handle(self, message: dict[str, Any], handlers: dict[str, Handler]) -> None:
+    def handle(self, message: dict[str, Any], handlers: dict[str, Handler], plugins: PluginRegistry) -> None:
         request_id = message.get("id")
         flag = threading.Event()
         with self.lock:
@@ -90,9 +94,10 @@ class Worker:
             self.writer.send({"_tag": "event", "id": request_id, "event": event})
 
         try:
-            handler = handlers.get(message["_tag"])
+            handler = handlers.get(message["_tag"]) or plugins.handler(message["_tag"])
             if handler is None:
-                raise InputFault(f"unknown request {message['_tag']!r}; known: {', '.join(sorted(handlers))}")
+                known = sorted(handlers) + plugins.methods()
+                raise InputFault(f"unknown request {message['_tag']!r}; known: {', '.join(known)}")
             payload = message.get("payload") or {}
             if not isinstance(payload, dict):
                 raise InputFault("payload must be an object")
@@ -121,6 +126,13 @@ class Worker:
         self.writer.send({"_tag": "ready", "protocol": PROTOCOL_VERSION, "pid": os.getpid()})
         threading.Thread(target=self.read_stdin, name="stdin-reader", daemon=True).start()
         handlers = _handlers()
+        plugins = PluginRegistry(self.plugin_modules, builtins=handlers)
+        builtin_versions = handlers["versions"]
+
+        def versions(payload: dict[str, Any], emit: Emit, cancel: threading.Event) -> Any:
+            return {**builtin_versions(payload, emit, cancel), "plugins": plugins.describe()}
+
+        handlers["versions"] = versions
         while True:
             message = self.requests.get()
             if message is None:
@@ -128,7 +140,7 @@ class Worker:
             if message["_tag"] == "shutdown":
                 self.writer.send({"_tag": "result", "id": message.get("id"), "value": None})
                 return 0
-            self.handle(message, handlers)
+            self.handle(message, handlers, plugins)
 
 
 def main() -> int:

@@ -1,7 +1,11 @@
 """The ``train`` request: SFT, DPO (sigmoid), IPO and KTO with TRL's own trainers.
 
-Checkpoints go to ``<outputDir>.checkpoints/checkpoint-N`` (kept, for resuming). The final model is saved
-into a temporary sibling folder and renamed to ``outputDir`` only once complete, so a killed run never
+Checkpoints go to ``checkpointDir/checkpoint-N`` when the request names that folder (it belongs to the caller's
+stage, survives interrupted attempts and is never deleted here), else to ``<outputDir>.checkpoints/checkpoint-N``.
+With a ``checkpointDir``, a run resumes from its newest complete checkpoint (one with a readable
+``trainer_state.json``), saves every ``saveSteps`` or, when that is absent, every tenth of the run, and keeps
+the last two checkpoints. An explicit ``resumeFrom`` wins over the folder's checkpoints. The final model is
+saved into a temporary sibling folder and renamed to ``outputDir`` only once complete, so a killed run never
 leaves ``outputDir`` behind.
 """
 
@@ -12,6 +16,7 @@ import json
 import math
 import os
 import random
+import re
 import shutil
 import tempfile
 import threading
@@ -37,6 +42,31 @@ def check_hyper(stage: str, hyper: dict[str, Any]) -> None:
             raise InputFault(f"`{field}` does not apply to stage {stage} (only {', '.join(sorted(stages))})")
     if stage == "kto" and int(hyper["batchSize"]) < 2:
         raise InputFault("KTO needs batchSize ≥ 2 (its KL estimate pairs each completion with another in the batch)")
+
+
+CHECKPOINT_NAME = re.compile(r"checkpoint-(\d+)")
+# With a stage-owned checkpoint folder and no saveSteps: save every tenth of the run (transformers reads a
+# save_steps below 1 as a fraction of the total), keeping two so a half-written newest one has a fallback.
+DEFAULT_SAVE_FRACTION = 0.1
+KEPT_CHECKPOINTS = 2
+
+
+def latest_checkpoint(folder: Path) -> Path | None:
+    """The highest ``checkpoint-N`` in `folder` whose trainer_state.json reads; newer incomplete ones are skipped."""
+    if not folder.is_dir():
+        return None
+    numbered = [
+        (int(match.group(1)), entry)
+        for entry in folder.iterdir()
+        if entry.is_dir() and (match := CHECKPOINT_NAME.fullmatch(entry.name)) is not None
+    ]
+    for _, entry in sorted(numbered, reverse=True):
+        try:
+            json.loads((entry / "trainer_state.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        return entry
+    return None
 
 
 def sha256_of(path: Path) -> str:
@@ -110,10 +140,12 @@ def load_policy(model_ref: str, hyper: dict[str, Any], cuda: bool) -> tuple[Any,
     )
 
 
-def make_config(stage: str, hyper: dict[str, Any], work_dir: Path, seed: int, cuda: bool, has_eval: bool) -> Any:
+def make_config(
+    stage: str, hyper: dict[str, Any], work_dir: Path, seed: int, cuda: bool, has_eval: bool, stage_owned: bool = False
+) -> Any:
     import torch
 
-    save_steps = hyper.get("saveSteps")
+    save_steps = hyper.get("saveSteps") or (DEFAULT_SAVE_FRACTION if stage_owned else None)
     eval_steps = hyper.get("evalSteps")
     common: dict[str, Any] = {
         "output_dir": str(work_dir),
@@ -130,7 +162,8 @@ def make_config(stage: str, hyper: dict[str, Any], work_dir: Path, seed: int, cu
         "weight_decay": float(hyper.get("weightDecay", 0)),
         "logging_steps": int(hyper.get("loggingSteps", 1)),
         "save_strategy": "steps" if save_steps else "no",
-        "save_steps": int(save_steps or 500),
+        "save_steps": save_steps or 500,
+        "save_total_limit": KEPT_CHECKPOINTS if stage_owned else None,
         "eval_strategy": "steps" if (has_eval and eval_steps) else "no",
         "eval_steps": int(eval_steps) if eval_steps else None,
         "seed": seed,
@@ -187,7 +220,7 @@ def make_trainer(stage: str, model: Any, peft_config: Any, config: Any, tokenize
     return KTOTrainer(**kwargs)
 
 
-def make_event_callback(emit: Emit, cancel: threading.Event, started: dict[str, Any]) -> Any:
+def make_event_callback(emit: Emit, cancel: threading.Event, started: dict[str, Any], resumed: bool) -> Any:
     from transformers import TrainerCallback
 
     class EventCallback(TrainerCallback):  # type: ignore[misc]
@@ -200,7 +233,10 @@ def make_event_callback(emit: Emit, cancel: threading.Event, started: dict[str, 
 
         def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             self.training = True
-            emit({"_tag": "started", **started, "totalSteps": int(state.max_steps), "startStep": int(state.global_step)})
+            event = {"_tag": "started", **started, "totalSteps": int(state.max_steps), "startStep": int(state.global_step)}
+            if resumed:
+                event["resumedFromStep"] = int(state.global_step)
+            emit(event)
             self.step_clock = time.perf_counter()
 
         def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
@@ -260,6 +296,11 @@ def run(payload: dict[str, Any], emit: Emit, cancel: threading.Event) -> dict[st
     resume = payload.get("resumeFrom")
     if resume is not None and not (Path(resume) / "trainer_state.json").is_file():
         raise InputFault(f"resumeFrom is not a checkpoint folder (no trainer_state.json): {resume}")
+    stage_checkpoints = Path(payload["checkpointDir"]).resolve() if payload.get("checkpointDir") else None
+    work_dir = stage_checkpoints or out.with_name(out.name + ".checkpoints")
+    if resume is None and stage_checkpoints is not None:
+        latest = latest_checkpoint(stage_checkpoints)
+        resume = str(latest) if latest is not None else None
     seed = int(payload.get("seed", 42))
     configure_threads()
     import torch
@@ -274,8 +315,7 @@ def run(payload: dict[str, Any], emit: Emit, cancel: threading.Event) -> dict[st
         random.Random(seed).shuffle(train_rows)
     tokenizer = load_tokenizer(payload["model"])
     model, peft_config = load_policy(payload["model"], hyper, cuda)
-    work_dir = out.with_name(out.name + ".checkpoints")
-    config = make_config(stage, hyper, work_dir, seed, cuda, eval_rows is not None)
+    config = make_config(stage, hyper, work_dir, seed, cuda, eval_rows is not None, stage_owned=stage_checkpoints is not None)
     trainer = make_trainer(
         stage, model, peft_config, config, tokenizer,
         Dataset.from_list(train_rows), Dataset.from_list(eval_rows) if eval_rows is not None else None,
@@ -291,7 +331,7 @@ def run(payload: dict[str, Any], emit: Emit, cancel: threading.Event) -> dict[st
     }
     if trainer.eval_dataset is not None:
         started["evalRows"] = len(trainer.eval_dataset)
-    callback = make_event_callback(emit, cancel, started)
+    callback = make_event_callback(emit, cancel, started, resumed=resume is not None)
     trainer.add_callback(callback)
     trainer.train(resume_from_checkpoint=resume)
     final_eval: dict[str, float] = {}
@@ -310,7 +350,7 @@ def run(payload: dict[str, Any], emit: Emit, cancel: threading.Event) -> dict[st
         os.replace(staging, out)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    if work_dir.is_dir() and not any(work_dir.iterdir()):
+    if stage_checkpoints is None and work_dir.is_dir() and not any(work_dir.iterdir()):
         work_dir.rmdir()
     emit({"_tag": "finished", "outputDir": str(out), "steps": steps, "artifacts": artifacts, "metrics": metrics})
     return {"outputDir": str(out), "steps": steps}

@@ -7,7 +7,7 @@ import pytest
 from conftest import Recorder
 from empo_worker import data as data_module
 from empo_worker import generate, train
-from empo_worker.protocol import InputFault
+from empo_worker.protocol import Cancelled, InputFault
 
 HYPER = {"batchSize": 8, "maxSteps": 6, "maxLength": 128}
 
@@ -66,3 +66,50 @@ def test_impossible_combinations_are_refused(tiny_model: Path, data: dict, tmp_p
     with pytest.raises(InputFault, match="needs preference pairs"):
         data_module.read_rows(str(data["kto"]), "dpo")
     assert not (tmp_path / "k").exists()
+
+
+def test_an_interrupted_run_resumes_from_the_newest_complete_checkpoint_of_its_stage(tiny_model: Path, data: dict, tmp_path: Path) -> None:
+    checkpoints = tmp_path / "stage-checkpoints"
+    request = {"stage": "sft", "model": str(tiny_model), "trainData": str(data["sft"]), "outputDir": str(tmp_path / "sft"),
+               "checkpointDir": str(checkpoints), "hyper": {**HYPER, "learningRate": 1e-3, "saveSteps": 2}}
+    cancel = threading.Event()
+    first = Recorder()
+
+    def cancel_after_first_checkpoint(event: dict) -> None:
+        first(event)
+        if event["_tag"] == "checkpoint":
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        train.run(request, cancel_after_first_checkpoint, cancel)
+    assert [(c["step"], Path(c["path"]).parent) for c in first.tagged("checkpoint")] == [(2, checkpoints)]
+    assert "resumedFromStep" not in first.events[0]
+    assert not (tmp_path / "sft").exists()
+    # Newer checkpoints a killed save left without a (readable) trainer_state.json are skipped.
+    (checkpoints / "checkpoint-4").mkdir()
+    (checkpoints / "checkpoint-4" / "config.json").write_text("{}")
+    (checkpoints / "checkpoint-5").mkdir()
+    (checkpoints / "checkpoint-5" / "trainer_state.json").write_text('{"global_step": ')
+
+    second = Recorder()
+    train.run(request, second, threading.Event())
+    started = second.events[0]
+    assert started["_tag"] == "started" and started["startStep"] == 2 and started["resumedFromStep"] == 2
+    logged = [e["step"] for e in second.tagged("log")]
+    assert logged[0] > 2 and logged == [3, 4, 5, 6]
+    assert second.events[-1]["_tag"] == "finished" and second.events[-1]["steps"] == HYPER["maxSteps"]
+    # The folder belongs to the stage: the worker leaves it for the runner to remove.
+    assert checkpoints.is_dir()
+
+
+def test_a_stage_checkpoint_folder_without_save_steps_still_saves_and_keeps_two(tiny_model: Path, data: dict, tmp_path: Path) -> None:
+    checkpoints = tmp_path / "stage-checkpoints"
+    recorder = Recorder()
+    train.run({"stage": "sft", "model": str(tiny_model), "trainData": str(data["sft"]), "outputDir": str(tmp_path / "sft"),
+               "checkpointDir": str(checkpoints), "hyper": {**HYPER, "maxSteps": 20, "learningRate": 1e-3}},
+              recorder, threading.Event())
+    # A tenth of 20 steps: a checkpoint every 2 steps, the last two kept.
+    assert [c["step"] for c in recorder.tagged("checkpoint")] == [2, 4, 6, 8, 10, 12, 14, 16, 18, 20]
+    assert sorted(p.name for p in checkpoints.glob("checkpoint-*")) == ["checkpoint-18", "checkpoint-20"]
+    assert train.latest_checkpoint(checkpoints) == checkpoints / "checkpoint-20"
+    assert train.latest_checkpoint(tmp_path / "absent") is None

@@ -56,13 +56,13 @@ export const probePython = (executable: string): Effect.Effect<PythonInterpreter
     })
   )
 
+/** `EMPO_PYTHON`, else `<repo>/.venv/bin/python`, probed. */
+export const findPython: Effect.Effect<PythonInterpreterShape, PythonNotFound> = Effect.gen(function*() {
+  const fromEnv = yield* Config.option(Config.nonEmptyString("EMPO_PYTHON")).pipe(Effect.orDie)
+  return yield* probePython(Option.getOrElse(fromEnv, () => venvPython))
+})
+
 /** The Python interpreter the worker runs on. */
 export class PythonInterpreter extends Context.Tag("@empo/bridge/PythonInterpreter")<PythonInterpreter, PythonInterpreterShape>() {
-  static readonly layer: Layer.Layer<PythonInterpreter, PythonNotFound> = Layer.effect(
-    PythonInterpreter,
-    Effect.gen(function*() {
-      const fromEnv = yield* Config.option(Config.nonEmptyString("EMPO_PYTHON")).pipe(Effect.orDie)
-      return yield* probePython(Option.getOrElse(fromEnv, () => venvPython))
-    })
-  )
+  static readonly layer: Layer.Layer<PythonInterpreter, PythonNotFound> = Layer.effect(PythonInterpreter, findPython)
 }

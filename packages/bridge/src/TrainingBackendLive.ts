@@ -7,7 +7,6 @@ import {
   TrainEvent,
   TrainingBackend,
   TrainingError,
-  type TrainingFailureKind,
   TrainRequest,
   WorkerVersions
 } from "@empo/core/Training"
@@ -16,28 +15,12 @@ import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import { type BridgeError, PythonWorker } from "./PythonWorker.ts"
-
-const kindOf = (error: BridgeError): TrainingFailureKind => {
-  switch (error._tag) {
-    case "PythonNotFound":
-    case "PythonStackMissing":
-      return "missing"
-    case "WorkerCrashed":
-      return "crashed"
-    case "WorkerTimeout":
-      return "timeout"
-    case "WorkerCancelled":
-      return "cancelled"
-    case "WorkerRequestFailed":
-      return error.kind
-  }
-}
+import { type BridgeError, failureKindOf, PythonWorker } from "./PythonWorker.ts"
 
 /** Maps a bridge failure onto the backend-neutral {@link TrainingError}. */
 export const toTrainingError = (error: BridgeError): TrainingError =>
   new TrainingError({
-    kind: kindOf(error),
+    kind: failureKindOf(error),
     reason: error._tag === "WorkerRequestFailed" ? error.detail : error.message,
     ...(error._tag === "WorkerRequestFailed" && error.kind === "failed" ? { pythonType: error.pythonType, traceback: error.traceback } : {})
   })

@@ -1,18 +1,17 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Layer, Stream } from "effect"
+import { Chunk, Effect, Exit, Stream } from "effect"
 import * as NodePath from "node:path"
-import { PythonInterpreter, PythonNotFound, probePython } from "../src/PythonInterpreter.ts"
+import { PythonNotFound, probePython } from "../src/PythonInterpreter.ts"
 import { make, PythonWorker } from "../src/PythonWorker.ts"
+import { WorkerLaunch } from "../src/WorkerLaunch.ts"
 
 const fixture = (name: string) => NodePath.join(import.meta.dirname, "fixtures", name)
 
 // Fixtures are stdlib-only, so the system python is enough (the real worker's tests use .venv).
-const systemPython = Layer.effect(PythonInterpreter, probePython(process.env["EMPO_PYTHON"] ?? "python3"))
+const systemPython = process.env["EMPO_PYTHON"] ?? "python3"
 
 const worker = (script: string, options: Partial<Parameters<typeof make>[0]> = {}) =>
-  make({ script: fixture(script), cwd: NodePath.dirname(fixture(script)), readyTimeout: "10 seconds", cancelGrace: "1 second", signalGrace: "1 second", ...options }).pipe(
-    Effect.provide(systemPython)
-  )
+  make({ launch: WorkerLaunch.local(systemPython, fixture(script)), readyTimeout: "10 seconds", cancelGrace: "1 second", signalGrace: "1 second", ...options })
 
 describe("PythonWorker", () => {
   it.scopedLive("correlates events and results by id, for concurrent requests", () =>
@@ -24,6 +23,34 @@ describe("PythonWorker", () => {
       ], { concurrency: 2 })
       assert.deepStrictEqual(Chunk.toReadonlyArray(a), [{ step: 0 }, { step: 1 }, { step: 2 }])
       assert.deepStrictEqual(b, { n: 2 })
+    }))
+
+  it.scopedLive("request hands every event to onEvent, in order, and returns the result", () =>
+    Effect.gen(function*() {
+      const w = yield* worker("ok_echo.py")
+      const events: Array<unknown> = []
+      const value = yield* w.request("echo", { n: 3 }, { onEvent: (event) => Effect.sync(() => events.push(event)) })
+      assert.deepStrictEqual(value, { n: 3 })
+      assert.deepStrictEqual(events, [{ step: 0 }, { step: 1 }, { step: 2 }])
+    }))
+
+  it.scopedLive("the same client works through a wrapper command, cancellation and timeouts included", () =>
+    Effect.gen(function*() {
+      const launch = WorkerLaunch.through(["/bin/sh", "-c", `exec "$0" "$@"`], WorkerLaunch.local(systemPython, fixture("ok_echo.py")))
+      assert.strictEqual(launch.executable, "/bin/sh")
+      const w = yield* worker("ok_echo.py", { launch })
+      assert.deepStrictEqual(Chunk.toReadonlyArray(yield* Stream.runCollect(w.stream("echo", {}))), [{ step: 0 }, { step: 1 }, { step: 2 }])
+      assert.strictEqual(Chunk.size(yield* Stream.runCollect(w.stream("slow", {}).pipe(Stream.take(5)))), 5)
+      const timedOut = yield* Effect.flip(w.request("slow", {}, { timeout: "300 millis" }))
+      assert.strictEqual(timedOut._tag, "WorkerTimeout")
+      assert.deepStrictEqual(yield* w.call("echo", "still alive"), "still alive")
+    }))
+
+  it.scopedLive("an env prefix passes its variables to the worker", () =>
+    Effect.gen(function*() {
+      const launch = WorkerLaunch.through(["env", "EMPO_FIXTURE_GREETING=hi"], WorkerLaunch.local(systemPython, fixture("ok_echo.py")))
+      const w = yield* worker("ok_echo.py", { launch })
+      assert.strictEqual(yield* w.call("env", "EMPO_FIXTURE_GREETING"), "hi")
     }))
 
   it.scopedLive("maps worker failures to typed errors: input faults keep exit code 2, missing packages name the set-up command", () =>

@@ -11,18 +11,15 @@ import * as Layer from "effect/Layer"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
+import * as Struct from "effect/Struct"
 import { InputError } from "./Errors.ts"
 import { LoraSettings, type TrainEvent, TrainHyperParameters, TrainingBackend, type TrainingError, TrainRequest, type TrainStage } from "./Training.ts"
 
-/** What the caller decides per run; the plugin's params decide the rest. */
-export class TrainJob extends Schema.Class<TrainJob>("TrainJob")({
-  model: Schema.String,
-  trainData: Schema.String,
-  evalData: Schema.optional(Schema.String),
-  outputDir: Schema.String,
-  seed: Schema.optionalWith(Schema.Int, { default: () => 42 }),
-  resumeFrom: Schema.optional(Schema.String)
-}) {}
+/**
+ * What the caller decides per run (model, data, output and checkpoint folders, seed, resume); the plugin's
+ * params decide the rest. The fields are {@link TrainRequest}'s, so every one of them reaches the worker.
+ */
+export class TrainJob extends Schema.Class<TrainJob>("TrainJob")(Struct.omit(TrainRequest.fields, "stage", "hyper")) {}
 
 /** A training stage that was refused or failed. Input faults (bad params, wrong data shape) exit 2. */
 export class OptimizerError extends Schema.TaggedError<OptimizerError>()("OptimizerError", {
@@ -214,6 +211,13 @@ export const commonTrainParamFields = {
   evalSteps: Schema.optional(Schema.Int.pipe(Schema.positive()))
 } as const
 
+/** The params Schema of a TRL-backed plugin: the common fields plus the stage's own. */
+export const trlParams = <const Fields extends Schema.Struct.Fields>(stageFields: Fields) =>
+  Schema.Struct({ ...commonTrainParamFields, ...stageFields })
+
+/** A positive number param with a default (β, the KTO weights). */
+export const positiveParam = (fallback: number) => Schema.optionalWith(Schema.Number.pipe(Schema.positive()), { default: () => fallback })
+
 /** Decoded params of a TRL-backed plugin: the common fields plus stage-specific ones (β, label smoothing, KTO weights). */
 export type TrlParams = Schema.Struct.Type<typeof commonTrainParamFields> & {
   readonly beta?: number | undefined
@@ -248,3 +252,35 @@ export const trlOptimizerLayer = <P extends TrlParams>(
       })
     })
   )
+
+/** The rows each TRL trainer reads: SFT whole dialogues, DPO/IPO preference pairs, KTO unpaired completions. */
+export const trlDataFormat: Readonly<Record<TrainStage, TrainDataFormat>> = { sft: "sft", dpo: "preference", ipo: "preference", kto: "kto" }
+
+/**
+ * A TRL-backed optimizer plugin from what differs between them: its stage, description, params Schema and presets
+ * folder (the id defaults to the stage, the row format follows from it). The manifest and the Layer
+ * ({@link trlOptimizerLayer}) are the same for all.
+ */
+export const defineTrlOptimizer = <P extends TrlParams>(stage: TrainStage, plugin: {
+  readonly description: string
+  readonly params: Schema.Schema<P, any>
+  /** Folder of `<name>.json` presets, e.g. `new URL("../presets/", import.meta.url)`. */
+  readonly presetsDir?: URL
+  readonly id?: string
+  readonly version?: string
+}): OptimizerPlugin<P> => {
+  const id = plugin.id ?? stage
+  return defineOptimizer({
+    manifest: {
+      id,
+      kind: "optimizer",
+      version: plugin.version ?? "0.1.0",
+      description: plugin.description,
+      stage,
+      dataFormat: trlDataFormat[stage],
+      ...(plugin.presetsDir === undefined ? {} : { presetsDir: plugin.presetsDir })
+    },
+    params: plugin.params,
+    layer: (params) => trlOptimizerLayer(id, stage, params)
+  })
+}

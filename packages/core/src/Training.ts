@@ -83,8 +83,15 @@ export class TrainRequest extends Schema.Class<TrainRequest>("TrainRequest")({
   /** Final artifacts appear here only when training completed (written to a sibling temp dir, then renamed). */
   outputDir: Schema.String,
   seed: Schema.optionalWith(Schema.Int, { default: () => 42 }),
-  /** A `checkpoint-N` folder written by an earlier run with the same output dir. */
+  /** A `checkpoint-N` folder written by an earlier run with the same output dir; wins over `checkpointDir`'s. */
   resumeFrom: Schema.optional(Schema.String),
+  /**
+   * A folder owned by the caller's stage that survives interrupted attempts: checkpoints go there (instead of
+   * `<outputDir>.checkpoints`), and a run resumes from its newest complete `checkpoint-N` ("latest"). Without
+   * `hyper.saveSteps` the worker then saves every tenth of the run; it keeps the last two and never deletes the
+   * folder (its owner removes it when the stage completes).
+   */
+  checkpointDir: Schema.optional(Schema.String),
   hyper: TrainHyperParameters
 }) {}
 
@@ -145,7 +152,9 @@ export class TrainStarted extends Schema.TaggedClass<TrainStarted>()("started", 
   totalSteps: Schema.Int,
   trainableParameters: Schema.Int,
   /** Step the run continues from (0 unless resumed). */
-  startStep: Schema.Int
+  startStep: Schema.Int,
+  /** Present when the run resumed from a checkpoint (`resumeFrom` or the newest in `checkpointDir`). */
+  resumedFromStep: Schema.optional(Schema.Int)
 }) {}
 
 /** One training log dict of TRL (`on_log` during training). */
@@ -209,6 +218,13 @@ export class GenerateFinished extends Schema.TaggedClass<GenerateFinished>()("fi
 export const GenerateEvent = Schema.Union(GenerateStarted, GenerateProgress, GenerateFinished)
 export type GenerateEvent = typeof GenerateEvent.Type
 
+/** A plugin module the worker serves methods from (`error` when it could not be loaded). */
+export class WorkerPluginModule extends Schema.Class<WorkerPluginModule>("WorkerPluginModule")({
+  module: Schema.String,
+  methods: Schema.Array(Schema.String),
+  error: Schema.optional(Schema.String)
+}) {}
+
 /** Versions of the Python stack and the accelerator the worker sees. */
 export class WorkerVersions extends Schema.Class<WorkerVersions>("WorkerVersions")({
   python: Schema.String,
@@ -217,7 +233,9 @@ export class WorkerVersions extends Schema.Class<WorkerVersions>("WorkerVersions
   cuda: Schema.Boolean,
   devices: Schema.Array(Schema.String),
   bitsandbytes: Schema.Boolean,
-  threads: Schema.Int
+  threads: Schema.Int,
+  /** The modules named in `EMPO_WORKER_PLUGINS` (imported to answer this request) and their methods. */
+  plugins: Schema.optionalWith(Schema.Array(WorkerPluginModule), { default: () => [] })
 }) {}
 
 /** Settings of a tiny Llama-architecture model built from scratch (no download). */

@@ -1,27 +1,16 @@
-import { commonTrainParamFields, defineOptimizer, trlOptimizerLayer } from "@empo/core/Optimizer"
+import { defineTrlOptimizer, positiveParam, trlParams } from "@empo/core/Optimizer"
 import * as Schema from "effect/Schema"
 
 /** DPO params: the common TRL fields, β and conservative-DPO label smoothing. */
-export const DpoParams = Schema.Struct({
-  ...commonTrainParamFields,
-  beta: Schema.optionalWith(Schema.Number.pipe(Schema.positive()), { default: () => 0.1 }),
+export const DpoParams = trlParams({
+  beta: positiveParam(0.1),
   labelSmoothing: Schema.optionalWith(Schema.Number.pipe(Schema.between(0, 0.5)), { default: () => 0 })
 })
 export type DpoParams = typeof DpoParams.Type
 
 /** Direct preference optimization (TRL DPOTrainer, `loss_type="sigmoid"`) on `{prompt, chosen, rejected}` pairs. */
-export const dpoOptimizer = defineOptimizer({
-  manifest: {
-    id: "dpo",
-    kind: "optimizer",
-    version: "0.1.0",
-    description: "DPO, sigmoid loss (TRL DPOTrainer); the reference is the starting model (or its frozen adapter copy)",
-    stage: "dpo",
-    dataFormat: "preference",
-    presetsDir: new URL("../presets/", import.meta.url)
-  },
+export const dpoOptimizer = defineTrlOptimizer("dpo", {
+  description: "DPO, sigmoid loss (TRL DPOTrainer); the reference is the starting model (or its frozen adapter copy)",
   params: DpoParams,
-  layer: (params) => trlOptimizerLayer("dpo", "dpo", params)
+  presetsDir: new URL("../presets/", import.meta.url)
 })
-
-export default dpoOptimizer
