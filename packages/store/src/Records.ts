@@ -179,14 +179,14 @@ export interface ComparisonData {
   readonly summary: ReadonlyArray<SummaryRow>
 }
 
-/** A per-item score row as `itemScoresOf` reads it in bulk (NULL where the value was NaN). */
+/** One stage's per-item values of one key as `itemScoresOf` reads them (JSON arrays; null where the value was NaN). */
 export const ItemScoreRow = Schema.Struct({
   runId: RunId,
   stageId: StageId,
   metric: Schema.String,
   key: Schema.String,
-  itemId: Schema.String,
-  value: Schema.NullOr(Schema.Number)
+  itemIds: Schema.parseJson(Schema.Array(Schema.String)),
+  values: Schema.parseJson(Schema.Array(Schema.NullOr(Schema.Number)))
 })
 export type ItemScoreRow = typeof ItemScoreRow.Type
 

@@ -87,7 +87,10 @@ type StoreEffect<A> = Effect.Effect<A, StoreError>
 /** Why a batch of per-item scores cannot be stored as given (series not aligned with the items, a key twice). */
 const itemScoresProblem = (scores: ReadonlyArray<ItemScores>): string | undefined => {
   const seen = new Set<string>()
+  const metrics = new Set<string>()
   for (const { metric, itemIds, perItem } of scores) {
+    if (metrics.has(metric)) return `metric ${metric} appears twice`
+    metrics.add(metric)
     for (const [key, series] of Object.entries(perItem)) {
       if (seen.has(key)) return `key ${key} appears twice`
       seen.add(key)
@@ -317,31 +320,18 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
         yield* sql`INSERT OR REPLACE INTO summary_metrics ${sql.insert(rows)}`.pipe(Effect.mapError(fail("write summary metrics")))
       })
 
-      // Six columns × 2,000 rows per statement stays below SQLite's 32,766 bound parameters; a 500-item × 10-key
-      // stage is then three statements.
-      const scoreChunkSize = 2000
-      const insertScoresSql = (rows: number) =>
-        `INSERT INTO item_scores (stage_id, metric, key, position, item_id, value) VALUES ${Array.from({ length: rows }, () => "(?,?,?,?,?,?)").join(",")}`
-      const fullScoreChunkSql = insertScoresSql(scoreChunkSize)
       const recordItemScores = Effect.fn("RunStore.recordItemScores")(function* (stageId: StageId, scores: ReadonlyArray<ItemScores>) {
         const problem = itemScoresProblem(scores)
         if (problem !== undefined) return yield* new StoreError({ operation: `record item scores of ${stageId}`, cause: new Error(problem) })
-        const values: Array<unknown> = []
-        for (const { metric, itemIds, perItem } of scores) {
-          for (const [key, series] of Object.entries(perItem)) {
-            for (let position = 0; position < itemIds.length; position++) {
-              const value = series[position]!
-              values.push(stageId, metric, key, position, itemIds[position], Number.isNaN(value) ? null : value)
-            }
-          }
-        }
-        const rows = values.length / 6
+        const sets = scores.map(({ metric, itemIds }) => ({ stageId, metric, itemIdsJson: JSON.stringify(itemIds) }))
+        // JSON.stringify writes NaN (and ±Infinity) as null, which reads back as NaN.
+        const rows = scores.flatMap(({ metric, perItem }) =>
+          Object.entries(perItem).map(([key, series]) => ({ stageId, metric, key, valuesJson: JSON.stringify(series) })))
         yield* sql.withTransaction(Effect.gen(function* () {
           yield* sql`DELETE FROM item_scores WHERE stage_id = ${stageId}`
-          for (let start = 0; start < rows; start += scoreChunkSize) {
-            const end = Math.min(rows, start + scoreChunkSize)
-            yield* sql.unsafe(end - start === scoreChunkSize ? fullScoreChunkSql : insertScoresSql(end - start), values.slice(start * 6, end * 6))
-          }
+          yield* sql`DELETE FROM item_sets WHERE stage_id = ${stageId}`
+          if (sets.length > 0) yield* sql`INSERT INTO item_sets ${sql.insert(sets)}`
+          if (rows.length > 0) yield* sql`INSERT INTO item_scores ${sql.insert(rows)}`
         })).pipe(Effect.mapError(fail(`record item scores of ${stageId}`)))
       })
 
@@ -355,20 +345,20 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
         const raw = sql.withoutTransforms()
         const onlyKeys = keys === undefined ? raw`1 = 1` : raw.in("s.key", keys)
         const rows = yield* raw`SELECT rs.run_id AS "runId", s.stage_id AS "stageId", s.metric AS "metric", s.key AS "key",
-            s.item_id AS "itemId", s.value AS "value"
+            i.item_ids_json AS "itemIds", s.values_json AS "values"
           FROM runs r JOIN run_stages rs ON rs.run_id = r.id JOIN item_scores s ON s.stage_id = rs.stage_id
+          JOIN item_sets i ON i.stage_id = s.stage_id AND i.metric = s.metric
           WHERE r.experiment = ${experiment} AND ${onlyKeys}
-          ORDER BY r.position, rs.position, s.key, s.position`.pipe(
-          Effect.flatMap(decodeAll(ItemScoreRow)), Effect.mapError(fail("read item scores")))
-        const entries: Array<{ runId: RunId; stageId: StageId; metric: string; key: string; itemIds: Array<string>; values: Array<number> }> = []
-        let current: (typeof entries)[number] | undefined
+          ORDER BY r.position, rs.position, s.key`.pipe(Effect.flatMap(decodeAll(ItemScoreRow)), Effect.mapError(fail("read item scores")))
+        const entries: Array<RunItemScores> = []
         for (const row of rows) {
-          if (current === undefined || current.runId !== row.runId || current.stageId !== row.stageId || current.key !== row.key) {
-            current = { runId: row.runId, stageId: row.stageId, metric: row.metric, key: row.key, itemIds: [], values: [] }
-            entries.push(current)
+          if (row.values.length !== row.itemIds.length) {
+            return yield* new StoreError({
+              operation: "read item scores",
+              cause: new Error(`${row.stageId} key ${row.key} has ${row.values.length} values for ${row.itemIds.length} items`)
+            })
           }
-          current.itemIds.push(row.itemId)
-          current.values.push(row.value ?? Number.NaN)
+          entries.push({ ...row, values: row.values.map((v) => v ?? Number.NaN) })
         }
         return entries
       })

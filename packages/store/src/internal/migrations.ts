@@ -178,18 +178,28 @@ const m0003_stage_executions = Effect.gen(function* () {
 })
 
 // Per-item metric values, so comparisons and significance tests pair items across runs from the store alone.
-// Clustered on (stage, key, position): a stage's rows are written and read together, in item order.
+// One row per stage and key holding the values as a JSON array (null for NaN), with the item ids once per stage
+// and metric: a row per item made 1,000 runs × 500 items × 10 keys a 450 MB, 45 s insert; this is 5 s and a
+// third of the size. `item_score_rows` unpacks them into one row per item for SQL, at query time.
 const m0004_item_scores = Effect.gen(function* () {
   const sql = yield* SqlClient.SqlClient
-  yield* sql`CREATE TABLE item_scores (
+  yield* sql`CREATE TABLE item_sets (
     stage_id TEXT NOT NULL REFERENCES stages(id),
     metric TEXT NOT NULL,
-    key TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    item_id TEXT NOT NULL,
-    value REAL,
-    PRIMARY KEY (stage_id, key, position)
+    item_ids_json TEXT NOT NULL,
+    PRIMARY KEY (stage_id, metric)
   ) WITHOUT ROWID`
+  yield* sql`CREATE TABLE item_scores (
+    stage_id TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    key TEXT NOT NULL,
+    values_json TEXT NOT NULL,
+    PRIMARY KEY (stage_id, key),
+    FOREIGN KEY (stage_id, metric) REFERENCES item_sets(stage_id, metric)
+  ) WITHOUT ROWID`
+  yield* sql`CREATE VIEW item_score_rows AS
+    SELECT s.stage_id, s.metric, s.key, v.key AS position, json_extract(i.item_ids_json, '$[' || v.key || ']') AS item_id, v.value
+    FROM item_scores s JOIN item_sets i ON i.stage_id = s.stage_id AND i.metric = s.metric, json_each(s.values_json) v`
 })
 
 /** Every migration, in order; `SqliteMigrator` records which ones a database has seen. */
