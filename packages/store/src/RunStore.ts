@@ -20,6 +20,7 @@ import {
   type ComparisonData,
   ExperimentRecord,
   ExperimentStageRecord,
+  ItemScoreRow,
   type ItemScores,
   type MetricPoint,
   MetricPointRecord,
@@ -28,7 +29,6 @@ import {
   type ParamValue,
   type RunDetail,
   type RunId,
-  ItemScoreRow,
   type RunItemScores,
   RunRecord,
   RunStageRecord,
@@ -206,23 +206,23 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
 
       const interruptedByRunner = "the runner stopped while this stage was running"
 
-      const recoverInterrupted = Effect.fn("RunStore.recoverInterrupted")(function* (experiment: string) {
-        const now = yield* Clock.currentTimeMillis
-        return yield* sql.withTransaction(Effect.gen(function* () {
-          const rows = yield* sql<{ id: StageId; attempts: number }>`UPDATE stages SET status = 'interrupted', finished_at = ${now},
-              error = ${interruptedByRunner}, lease_expires_at = NULL
-            WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= ${now})
-              AND id IN (SELECT rs.stage_id FROM run_stages rs JOIN runs r ON r.id = rs.run_id WHERE r.experiment = ${experiment})
-            RETURNING id, attempts`
-          for (const row of rows) yield* closeAttempt(row.id, "interrupted", interruptedByRunner, now)
-          return rows.map((r) => r.id)
-        })).pipe(Effect.mapError(fail("recover interrupted stages")))
-      })
-
       // The attempt a stage is on is its `attempts` counter, so closing one is one UPDATE keyed by the primary key.
       const closeAttempt = (id: StageId, status: StageStatus, error: string | null, now: number) =>
         sql`UPDATE stage_attempts SET status = ${status}, finished_at = ${now}, error = ${error}
           WHERE stage_id = ${id} AND attempt = (SELECT attempts FROM stages WHERE id = ${id}) AND status = 'running'`
+
+      const recoverInterrupted = Effect.fn("RunStore.recoverInterrupted")(function* (experiment: string) {
+        const now = yield* Clock.currentTimeMillis
+        return yield* sql.withTransaction(Effect.gen(function* () {
+          const rows = yield* sql<{ id: StageId }>`UPDATE stages SET status = 'interrupted', finished_at = ${now},
+              error = ${interruptedByRunner}, lease_expires_at = NULL
+            WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= ${now})
+              AND id IN (SELECT rs.stage_id FROM run_stages rs JOIN runs r ON r.id = rs.run_id WHERE r.experiment = ${experiment})
+            RETURNING id`
+          for (const row of rows) yield* closeAttempt(row.id, "interrupted", interruptedByRunner, now)
+          return rows.map((r) => r.id)
+        })).pipe(Effect.mapError(fail("recover interrupted stages")))
+      })
 
       const stageStarted = Effect.fn("RunStore.stageStarted")(function* (id: StageId, execution: StageExecution) {
         const now = yield* Clock.currentTimeMillis
