@@ -12,6 +12,8 @@ export type StageId = typeof StageId.Type
 export const StageStatus = Schema.Literal("pending", "running", "completed", "failed", "interrupted")
 export type StageStatus = typeof StageStatus.Type
 
+const nullUntilMigrated = <A, I>(schema: Schema.Schema<A, I>) => Schema.optionalWith(Schema.NullOr(schema), { default: () => null })
+
 /** Lifecycle of a run, derived from its stages by the runner. */
 export const RunStatus = Schema.Literal("pending", "running", "completed", "failed", "interrupted")
 export type RunStatus = typeof RunStatus.Type
@@ -58,8 +60,40 @@ export class StageRecord extends Schema.Class<StageRecord>("StageRecord")({
   host: Schema.NullOr(Schema.String),
   pid: Schema.NullOr(Schema.Number),
   error: Schema.NullOr(Schema.String),
-  stderrTail: Schema.NullOr(Schema.String)
+  stderrTail: Schema.NullOr(Schema.String),
+  // Absent (null) in a database from before migration 0003 read through the read-only layer.
+  /** The executor pool that ran the latest attempt (`local`, a Slurm or Ray pool later). */
+  executor: nullUntilMigrated(Schema.String),
+  /** The scheduler's job id of the latest attempt, when it ran as one. */
+  jobId: nullUntilMigrated(Schema.String),
+  /** While `running`: the epoch ms after which, without a heartbeat, the attempt counts as dead. */
+  leaseExpiresAt: nullUntilMigrated(Schema.Number),
+  heartbeatAt: nullUntilMigrated(Schema.Number)
 }) {}
+
+/** One attempt at a stage: who ran it, where, and how it ended (`running` while it has not). */
+export class StageAttemptRecord extends Schema.Class<StageAttemptRecord>("StageAttemptRecord")({
+  stageId: StageId,
+  attempt: Schema.Number,
+  executor: Schema.String,
+  host: Schema.String,
+  pid: Schema.NullOr(Schema.Number),
+  jobId: Schema.NullOr(Schema.String),
+  startedAt: Schema.Number,
+  finishedAt: Schema.NullOr(Schema.Number),
+  status: StageStatus,
+  error: Schema.NullOr(Schema.String)
+}) {}
+
+/** Where and how a stage attempt runs, as the runner starts it. */
+export interface StageExecution {
+  readonly executor: string
+  readonly host: string
+  readonly pid: number | null
+  readonly jobId?: string | null | undefined
+  /** How long the attempt counts as alive without a heartbeat (`RunStore.renewLease`). */
+  readonly leaseMillis: number
+}
 
 /** A stage as one run sees it: its role in the run (`name`) and order. */
 export class RunStageRecord extends Schema.Class<RunStageRecord>("RunStageRecord")({
@@ -143,4 +177,33 @@ export interface ComparisonData {
   readonly runs: ReadonlyArray<RunRecord>
   readonly params: ReadonlyArray<ParamRow>
   readonly summary: ReadonlyArray<SummaryRow>
+}
+
+/** One stage's per-item values of one key as `itemScoresOf` reads them (JSON arrays; null where the value was NaN). */
+export const ItemScoreRow = Schema.Struct({
+  runId: RunId,
+  stageId: StageId,
+  metric: Schema.String,
+  key: Schema.String,
+  itemIds: Schema.parseJson(Schema.Array(Schema.String)),
+  values: Schema.parseJson(Schema.Array(Schema.NullOr(Schema.Number)))
+})
+export type ItemScoreRow = typeof ItemScoreRow.Type
+
+/** Per-item values of one metric's keys for one stage, aligned with `itemIds` (NaN where an item has no value). */
+export interface ItemScores {
+  readonly metric: string
+  readonly itemIds: ReadonlyArray<string>
+  readonly perItem: Readonly<Record<string, ReadonlyArray<number>>>
+}
+
+/** One key's per-item values for one run, in item order, so runs can be paired item by item. */
+export interface RunItemScores {
+  readonly runId: RunId
+  readonly stageId: StageId
+  readonly metric: string
+  readonly key: string
+  readonly itemIds: ReadonlyArray<string>
+  /** NaN where the metric gave the item no value. */
+  readonly values: ReadonlyArray<number>
 }

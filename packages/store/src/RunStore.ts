@@ -13,12 +13,15 @@ import * as Option from "effect/Option"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Str from "effect/String"
+import Database from "better-sqlite3"
 import { migrations } from "./internal/migrations.ts"
 import {
   ArtifactRecord,
   type ComparisonData,
   ExperimentRecord,
   ExperimentStageRecord,
+  ItemScoreRow,
+  type ItemScores,
   type MetricPoint,
   MetricPointRecord,
   ParamRecord,
@@ -26,16 +29,19 @@ import {
   type ParamValue,
   type RunDetail,
   type RunId,
+  type RunItemScores,
   RunRecord,
   RunStageRecord,
   type RunStatus,
+  StageAttemptRecord,
+  type StageExecution,
   StageRecord,
   type StageId,
   SummaryRow,
   type StageStatus,
   SummaryRecord
 } from "./Records.ts"
-import { ExperimentNotFoundError, RunNotFoundError, StoreError } from "./StoreError.ts"
+import { ExperimentNotFoundError, NotARunStoreError, RunNotFoundError, RunStoreMissingError, StoreError } from "./StoreError.ts"
 
 /** Where the store lives when neither `--db` nor `EMPO_DB` says otherwise (relative to the working directory). */
 export const defaultStorePath = ".empo/empo.db"
@@ -78,6 +84,22 @@ export interface RunFilter {
 
 type StoreEffect<A> = Effect.Effect<A, StoreError>
 
+/** Why a batch of per-item scores cannot be stored as given (series not aligned with the items, a key twice). */
+const itemScoresProblem = (scores: ReadonlyArray<ItemScores>): string | undefined => {
+  const seen = new Set<string>()
+  const metrics = new Set<string>()
+  for (const { metric, itemIds, perItem } of scores) {
+    if (metrics.has(metric)) return `metric ${metric} appears twice`
+    metrics.add(metric)
+    for (const [key, series] of Object.entries(perItem)) {
+      if (seen.has(key)) return `key ${key} appears twice`
+      seen.add(key)
+      if (series.length !== itemIds.length) return `${metric} key ${key} has ${series.length} values for ${itemIds.length} items`
+    }
+  }
+  return undefined
+}
+
 /**
  * The one place runs are persisted: the runner writes (a single writer), `runs`, `compare` and the TUI
  * read, possibly from other processes at the same time (WAL).
@@ -88,20 +110,34 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
   readonly registerRun: (run: NewRun) => StoreEffect<void>
   readonly getStage: (id: StageId) => StoreEffect<Option.Option<StageRecord>>
   readonly stagesOf: (experiment: string) => StoreEffect<ReadonlyArray<ExperimentStageRecord>>
-  /** Marks stages left `running` by a runner that died as `interrupted`; returns their ids. */
+  /**
+   * Marks the experiment's `running` stages whose lease has expired (or that never had one: rows from before
+   * leases) as `interrupted`, closing their attempt; a stage with a live lease is left alone. Returns their ids.
+   */
   readonly recoverInterrupted: (experiment: string) => StoreEffect<ReadonlyArray<StageId>>
-  readonly stageStarted: (id: StageId, where: { readonly host: string; readonly pid: number }) => StoreEffect<void>
+  /** Starts a new attempt: the stage is `running` under a lease of `leaseMillis` from now. */
+  readonly stageStarted: (id: StageId, execution: StageExecution) => StoreEffect<void>
+  /** A heartbeat: extends a running stage's lease to `leaseMillis` from now; false when it is no longer running. */
+  readonly renewLease: (id: StageId, leaseMillis: number) => StoreEffect<boolean>
+  /** Records the scheduler's job id of the stage's current attempt, once the scheduler has given one. */
+  readonly recordJob: (id: StageId, jobId: string) => StoreEffect<void>
   readonly stageCompleted: (id: StageId) => StoreEffect<void>
   readonly stageFailed: (id: StageId, failure: { readonly error: string; readonly stderrTail: string | null; readonly status?: "failed" | "interrupted" }) => StoreEffect<void>
+  /** Every recorded attempt at a stage, first to last. */
+  readonly attemptsOf: (id: StageId) => StoreEffect<ReadonlyArray<StageAttemptRecord>>
   readonly setRunStatus: (id: RunId, status: RunStatus) => StoreEffect<void>
   readonly appendMetricPoints: (points: ReadonlyArray<MetricPoint>) => StoreEffect<void>
   readonly setSummaryMetrics: (stageId: StageId, values: Readonly<Record<string, number>>) => StoreEffect<void>
+  /** Replaces a stage's per-item scores with these, in one transaction. */
+  readonly recordItemScores: (stageId: StageId, scores: ReadonlyArray<ItemScores>) => StoreEffect<void>
+  /** Per-item scores of every run of an experiment (of `keys` only, when given), one entry per run and key. */
+  readonly itemScoresOf: (experiment: string, keys?: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<RunItemScores>, StoreError | ExperimentNotFoundError>
   readonly recordArtifact: (artifact: NewArtifact) => StoreEffect<ArtifactRecord>
   readonly recordLineage: (stageId: StageId, artifactIds: ReadonlyArray<number>) => StoreEffect<void>
   readonly artifactsOf: (stageId: StageId) => StoreEffect<ReadonlyArray<ArtifactRecord>>
   readonly listExperiments: () => StoreEffect<ReadonlyArray<ExperimentRecord>>
   readonly listRuns: (filter?: RunFilter) => StoreEffect<ReadonlyArray<RunRecord>>
-  /** Resolves a full id or a unique prefix. */
+  /** Resolves a full id or a unique prefix, of a current id or of an id a run had before a re-keying migration. */
   readonly resolveRunId: (idOrPrefix: string) => Effect.Effect<RunId, StoreError | RunNotFoundError>
   readonly showRun: (idOrPrefix: string) => Effect.Effect<RunDetail, StoreError | RunNotFoundError>
   /** Metric points of every stage of a run with row id > `afterId`, oldest first, so a UI can tail. */
@@ -109,12 +145,15 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
   readonly comparisonData: (experiment: string) => Effect.Effect<ComparisonData, StoreError | ExperimentNotFoundError>
   readonly integrityCheck: () => StoreEffect<string>
 }>() {
-  static readonly layerNoDeps: Layer.Layer<RunStore, never, SqlClient.SqlClient> = Layer.effect(
+  static readonly layerNoDeps: Layer.Layer<RunStore, StoreError, SqlClient.SqlClient> = Layer.effect(
     RunStore,
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       const fail = (operation: string) => (cause: SqlError.SqlError | ParseResult.ParseError) => new StoreError({ operation, cause })
       const decodeAll = <A, I>(schema: Schema.Schema<A, I>) => Schema.decodeUnknown(Schema.Array(schema))
+      // A database opened read-only is not migrated: reads skip what its schema does not have yet.
+      const tables = new Set((yield* sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`.pipe(
+        Effect.mapError(fail("read the schema")))).map((t) => t.name))
 
       const upsertExperiment = Effect.fn("RunStore.upsertExperiment")(function* (e: { readonly name: string; readonly description: string; readonly specFile: string | null; readonly spec: unknown }) {
         const now = yield* Clock.currentTimeMillis
@@ -165,24 +204,61 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
         )
       })
 
+      const interruptedByRunner = "the runner stopped while this stage was running"
+
+      // The attempt a stage is on is its `attempts` counter, so closing one is one UPDATE keyed by the primary key.
+      const closeAttempt = (id: StageId, status: StageStatus, error: string | null, now: number) =>
+        sql`UPDATE stage_attempts SET status = ${status}, finished_at = ${now}, error = ${error}
+          WHERE stage_id = ${id} AND attempt = (SELECT attempts FROM stages WHERE id = ${id}) AND status = 'running'`
+
       const recoverInterrupted = Effect.fn("RunStore.recoverInterrupted")(function* (experiment: string) {
         const now = yield* Clock.currentTimeMillis
-        const rows = yield* sql<{ id: StageId }>`UPDATE stages SET status = 'interrupted', finished_at = ${now},
-            error = 'the runner stopped while this stage was running'
-          WHERE status = 'running' AND id IN (SELECT rs.stage_id FROM run_stages rs JOIN runs r ON r.id = rs.run_id WHERE r.experiment = ${experiment})
-          RETURNING id`.pipe(Effect.mapError(fail("recover interrupted stages")))
-        return rows.map((r) => r.id)
+        return yield* sql.withTransaction(Effect.gen(function* () {
+          const rows = yield* sql<{ id: StageId }>`UPDATE stages SET status = 'interrupted', finished_at = ${now},
+              error = ${interruptedByRunner}, lease_expires_at = NULL
+            WHERE status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at <= ${now})
+              AND id IN (SELECT rs.stage_id FROM run_stages rs JOIN runs r ON r.id = rs.run_id WHERE r.experiment = ${experiment})
+            RETURNING id`
+          for (const row of rows) yield* closeAttempt(row.id, "interrupted", interruptedByRunner, now)
+          return rows.map((r) => r.id)
+        })).pipe(Effect.mapError(fail("recover interrupted stages")))
       })
 
-      const stageStarted = Effect.fn("RunStore.stageStarted")(function* (id: StageId, where: { readonly host: string; readonly pid: number }) {
+      const stageStarted = Effect.fn("RunStore.stageStarted")(function* (id: StageId, execution: StageExecution) {
         const now = yield* Clock.currentTimeMillis
-        yield* sql`UPDATE stages SET status = 'running', attempts = attempts + 1, started_at = ${now}, finished_at = NULL,
-          host = ${where.host}, pid = ${where.pid}, error = NULL, stderr_tail = NULL WHERE id = ${id}`.pipe(Effect.mapError(fail("start stage")))
+        const jobId = execution.jobId ?? null
+        yield* sql.withTransaction(Effect.gen(function* () {
+          const rows = yield* sql<{ attempts: number }>`UPDATE stages SET status = 'running', attempts = attempts + 1, started_at = ${now},
+            finished_at = NULL, executor = ${execution.executor}, host = ${execution.host}, pid = ${execution.pid}, job_id = ${jobId},
+            lease_expires_at = ${now + execution.leaseMillis}, heartbeat_at = ${now}, error = NULL, stderr_tail = NULL
+            WHERE id = ${id} RETURNING attempts`
+          const attempt = rows[0]?.attempts
+          if (attempt === undefined) return
+          yield* sql`INSERT OR REPLACE INTO stage_attempts (stage_id, attempt, executor, host, pid, job_id, started_at, status)
+            VALUES (${id}, ${attempt}, ${execution.executor}, ${execution.host}, ${execution.pid}, ${jobId}, ${now}, 'running')`
+        })).pipe(Effect.mapError(fail("start stage")))
+      })
+
+      const renewLease = Effect.fn("RunStore.renewLease")(function* (id: StageId, leaseMillis: number) {
+        const now = yield* Clock.currentTimeMillis
+        const rows = yield* sql<{ id: StageId }>`UPDATE stages SET heartbeat_at = ${now}, lease_expires_at = ${now + leaseMillis}
+          WHERE id = ${id} AND status = 'running' RETURNING id`.pipe(Effect.mapError(fail("renew stage lease")))
+        return rows.length > 0
+      })
+
+      const recordJob = Effect.fn("RunStore.recordJob")(function* (id: StageId, jobId: string) {
+        yield* sql.withTransaction(Effect.gen(function* () {
+          yield* sql`UPDATE stages SET job_id = ${jobId} WHERE id = ${id}`
+          yield* sql`UPDATE stage_attempts SET job_id = ${jobId} WHERE stage_id = ${id} AND attempt = (SELECT attempts FROM stages WHERE id = ${id})`
+        })).pipe(Effect.mapError(fail("record stage job")))
       })
 
       const stageCompleted = Effect.fn("RunStore.stageCompleted")(function* (id: StageId) {
         const now = yield* Clock.currentTimeMillis
-        yield* sql`UPDATE stages SET status = 'completed', finished_at = ${now} WHERE id = ${id}`.pipe(Effect.mapError(fail("complete stage")))
+        yield* sql.withTransaction(Effect.gen(function* () {
+          yield* closeAttempt(id, "completed", null, now)
+          yield* sql`UPDATE stages SET status = 'completed', finished_at = ${now}, lease_expires_at = NULL WHERE id = ${id}`
+        })).pipe(Effect.mapError(fail("complete stage")))
       })
 
       const stageFailed = Effect.fn("RunStore.stageFailed")(function* (
@@ -191,8 +267,17 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
       ) {
         const now = yield* Clock.currentTimeMillis
         const status: StageStatus = failure.status ?? "failed"
-        yield* sql`UPDATE stages SET status = ${status}, finished_at = ${now}, error = ${failure.error},
-          stderr_tail = ${failure.stderrTail} WHERE id = ${id}`.pipe(Effect.mapError(fail("fail stage")))
+        yield* sql.withTransaction(Effect.gen(function* () {
+          yield* closeAttempt(id, status, failure.error, now)
+          yield* sql`UPDATE stages SET status = ${status}, finished_at = ${now}, error = ${failure.error},
+            stderr_tail = ${failure.stderrTail}, lease_expires_at = NULL WHERE id = ${id}`
+        })).pipe(Effect.mapError(fail("fail stage")))
+      })
+
+      const attemptsOf = Effect.fn("RunStore.attemptsOf")(function* (id: StageId) {
+        if (!tables.has("stage_attempts")) return []
+        return yield* sql`SELECT * FROM stage_attempts WHERE stage_id = ${id} ORDER BY attempt`.pipe(
+          Effect.flatMap(decodeAll(StageAttemptRecord)), Effect.mapError(fail("read stage attempts")))
       })
 
       const setRunStatus = Effect.fn("RunStore.setRunStatus")(function* (id: RunId, status: RunStatus) {
@@ -235,6 +320,49 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
         yield* sql`INSERT OR REPLACE INTO summary_metrics ${sql.insert(rows)}`.pipe(Effect.mapError(fail("write summary metrics")))
       })
 
+      const recordItemScores = Effect.fn("RunStore.recordItemScores")(function* (stageId: StageId, scores: ReadonlyArray<ItemScores>) {
+        const problem = itemScoresProblem(scores)
+        if (problem !== undefined) return yield* new StoreError({ operation: `record item scores of ${stageId}`, cause: new Error(problem) })
+        const sets = scores.map(({ metric, itemIds }) => ({ stageId, metric, itemIdsJson: JSON.stringify(itemIds) }))
+        // JSON.stringify writes NaN (and ±Infinity) as null, which reads back as NaN.
+        const rows = scores.flatMap(({ metric, perItem }) =>
+          Object.entries(perItem).map(([key, series]) => ({ stageId, metric, key, valuesJson: JSON.stringify(series) })))
+        yield* sql.withTransaction(Effect.gen(function* () {
+          yield* sql`DELETE FROM item_scores WHERE stage_id = ${stageId}`
+          yield* sql`DELETE FROM item_sets WHERE stage_id = ${stageId}`
+          if (sets.length > 0) yield* sql`INSERT INTO item_sets ${sql.insert(sets)}`
+          if (rows.length > 0) yield* sql`INSERT INTO item_scores ${sql.insert(rows)}`
+        })).pipe(Effect.mapError(fail(`record item scores of ${stageId}`)))
+      })
+
+      const itemScoresOf = Effect.fn("RunStore.itemScoresOf")(function* (experiment: string, keys?: ReadonlyArray<string>) {
+        const runs = yield* listRuns({ experiment })
+        if (runs.length === 0) {
+          const known = yield* listExperiments()
+          return yield* new ExperimentNotFoundError({ name: experiment, known: known.map((e) => e.name) })
+        }
+        if (!tables.has("item_scores") || keys?.length === 0) return []
+        const raw = sql.withoutTransforms()
+        const onlyKeys = keys === undefined ? raw`1 = 1` : raw.in("s.key", keys)
+        const rows = yield* raw`SELECT rs.run_id AS "runId", s.stage_id AS "stageId", s.metric AS "metric", s.key AS "key",
+            i.item_ids_json AS "itemIds", s.values_json AS "values"
+          FROM runs r JOIN run_stages rs ON rs.run_id = r.id JOIN item_scores s ON s.stage_id = rs.stage_id
+          JOIN item_sets i ON i.stage_id = s.stage_id AND i.metric = s.metric
+          WHERE r.experiment = ${experiment} AND ${onlyKeys}
+          ORDER BY r.position, rs.position, s.key`.pipe(Effect.flatMap(decodeAll(ItemScoreRow)), Effect.mapError(fail("read item scores")))
+        const entries: Array<RunItemScores> = []
+        for (const row of rows) {
+          if (row.values.length !== row.itemIds.length) {
+            return yield* new StoreError({
+              operation: "read item scores",
+              cause: new Error(`${row.stageId} key ${row.key} has ${row.values.length} values for ${row.itemIds.length} items`)
+            })
+          }
+          entries.push({ ...row, values: row.values.map((v) => v ?? Number.NaN) })
+        }
+        return entries
+      })
+
       const recordArtifact = Effect.fn("RunStore.recordArtifact")(function* (a: NewArtifact) {
         const now = yield* Clock.currentTimeMillis
         const rows = yield* sql`INSERT INTO artifacts (stage_id, name, kind, path, sha256, size, created_at)
@@ -272,12 +400,21 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
       })
 
       const resolveRunId = Effect.fn("RunStore.resolveRunId")(function* (idOrPrefix: string) {
-        const rows = yield* sql<{ id: RunId }>`SELECT id FROM runs WHERE id >= ${idOrPrefix} AND id < ${idOrPrefix + "\uffff"} LIMIT 11`.pipe(
+        const upper = idOrPrefix + "\uffff"
+        const rows = yield* sql<{ id: RunId }>`SELECT id FROM runs WHERE id >= ${idOrPrefix} AND id < ${upper} LIMIT 11`.pipe(
           Effect.mapError(fail("resolve run id")))
         const exact = rows.find((r) => r.id === idOrPrefix)
         if (exact !== undefined) return exact.id
-        if (rows.length === 1) return rows[0]!.id
-        return yield* new RunNotFoundError({ runId: idOrPrefix, candidates: rows.map((r) => r.id) })
+        const aliases = tables.has("run_aliases")
+          ? yield* sql<{ oldId: string; runId: RunId }>`SELECT old_id, run_id FROM run_aliases
+              WHERE old_id >= ${idOrPrefix} AND old_id < ${upper} LIMIT 11`.pipe(Effect.mapError(fail("resolve run id")))
+          : []
+        const exactAlias = aliases.find((a) => a.oldId === idOrPrefix)
+        if (exactAlias !== undefined) return exactAlias.runId
+        // A prefix of a run's old and new ids (or of two old ids that merged) still names one run.
+        const candidates = [...new Set([...rows.map((r) => r.id), ...aliases.map((a) => a.runId)])]
+        if (candidates.length === 1) return candidates[0]!
+        return yield* new RunNotFoundError({ runId: idOrPrefix, candidates })
       })
 
       const showRun = Effect.fn("RunStore.showRun")(function* (idOrPrefix: string) {
@@ -327,18 +464,54 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
 
       return RunStore.of({
         upsertExperiment, registerStage, registerRun, getStage, stagesOf, recoverInterrupted, stageStarted, stageCompleted,
-        stageFailed, setRunStatus, appendMetricPoints, setSummaryMetrics, recordArtifact, recordLineage, artifactsOf,
+        stageFailed, renewLease, recordJob, attemptsOf, setRunStatus, appendMetricPoints, setSummaryMetrics, recordItemScores,
+        itemScoresOf, recordArtifact, recordLineage, artifactsOf,
         listExperiments, listRuns, resolveRunId, showRun, metricPointsSince, comparisonData, integrityCheck
       })
     })
   )
 
-  /** Opens (creating the folder and migrating when needed) the SQLite file at `filename`. */
+  /**
+   * Opens (creating the folder and migrating when needed) the SQLite file at `filename`, for commands that write.
+   * A file that is not a run store fails with {@link NotARunStoreError} before anything touches it.
+   */
   static readonly layer = (
     filename: string
-  ): Layer.Layer<RunStore | SqlClient.SqlClient, StoreError, FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor> =>
+  ): Layer.Layer<RunStore | SqlClient.SqlClient, StoreError | NotARunStoreError, FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor> =>
     RunStore.layerNoDeps.pipe(Layer.provideMerge(sqliteLayer(filename)))
+
+  /**
+   * Opens an existing run store for commands that only read: SQLite's read-only mode, no migrations, no switch
+   * to WAL, so neither a read-only file nor another process's store is ever modified. A store from an older
+   * release is read as it is (its runs keep their old ids; what its schema lacks reads as empty).
+   */
+  static readonly layerReadOnly = (
+    filename: string
+  ): Layer.Layer<RunStore | SqlClient.SqlClient, StoreError | NotARunStoreError | RunStoreMissingError, FileSystem.FileSystem> =>
+    RunStore.layerNoDeps.pipe(Layer.provideMerge(readOnlySqliteLayer(filename)))
 }
+
+const isNotADatabase = (cause: unknown) => (cause as { code?: unknown } | null)?.code === "SQLITE_NOTADB"
+
+// better-sqlite3 throws from its constructor and from SqliteClient's WAL pragma, which the client turns into
+// defects; opening the file here first, read-only, gives a typed error instead and never writes to it.
+const tablesOf = (filename: string): Effect.Effect<ReadonlySet<string>, StoreError | NotARunStoreError> =>
+  Effect.try({
+    try: () => {
+      const db = new Database(filename, { readonly: true, fileMustExist: true })
+      try {
+        const rows = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>
+        return new Set(rows.map((r) => r.name))
+      } finally {
+        db.close()
+      }
+    },
+    catch: (cause) => isNotADatabase(cause)
+      ? new NotARunStoreError({ path: filename, reason: "not-sqlite", detail: (cause as Error).message })
+      : new StoreError({ operation: `open ${filename}`, cause })
+  })
+
+const namingTransforms = { transformResultNames: Str.snakeToCamel, transformQueryNames: Str.camelToSnake } as const
 
 const sqliteLayer = (filename: string) =>
   Layer.unwrapEffect(Effect.gen(function* () {
@@ -347,16 +520,32 @@ const sqliteLayer = (filename: string) =>
     if (filename !== ":memory:") {
       yield* fs.makeDirectory(path.dirname(filename), { recursive: true }).pipe(
         Effect.mapError((cause) => new StoreError({ operation: `create the folder of ${filename}`, cause })))
+      const exists = yield* fs.exists(filename).pipe(Effect.mapError((cause) => new StoreError({ operation: `open ${filename}`, cause })))
+      const tables = exists ? yield* tablesOf(filename) : new Set<string>()
+      // An empty file is an empty database; another program's database is not ours to add tables to.
+      if (tables.size > 0 && !tables.has("runs")) {
+        return yield* new NotARunStoreError({ path: filename, reason: "foreign-schema", detail: "it has no runs table" })
+      }
     }
-    const client = SqliteClient.layer({
-      filename,
-      transformResultNames: Str.snakeToCamel,
-      transformQueryNames: Str.camelToSnake
-    })
+    const client = SqliteClient.layer({ filename, ...namingTransforms })
     const migrated = SqliteMigrator.layer({ loader: SqliteMigrator.fromRecord(migrations) })
     // better-sqlite3 waits up to 5 s on a locked file; readers in other processes never block the writer under WAL.
     return migrated.pipe(
       Layer.provideMerge(client),
       Layer.mapError((cause) => new StoreError({ operation: `open ${filename}`, cause }))
+    )
+  }))
+
+const readOnlySqliteLayer = (filename: string) =>
+  Layer.unwrapEffect(Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const exists = yield* fs.exists(filename).pipe(Effect.mapError((cause) => new StoreError({ operation: `open ${filename}`, cause })))
+    if (!exists) return yield* new RunStoreMissingError({ path: filename })
+    const tables = yield* tablesOf(filename)
+    if (!tables.has("runs")) {
+      return yield* new NotARunStoreError({ path: filename, reason: "foreign-schema", detail: "it has no runs table" })
+    }
+    return SqliteClient.layer({ filename, readonly: true, disableWAL: true, ...namingTransforms }).pipe(
+      Layer.mapError((cause) => new StoreError({ operation: `open ${filename} read-only`, cause }))
     )
   }))

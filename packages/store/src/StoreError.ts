@@ -44,3 +44,30 @@ export class ExperimentNotFoundError extends Schema.TaggedError<ExperimentNotFou
     return `no experiment \`${this.name}\` in the store (${known})`
   }
 }
+
+/** The file at `path` exists but is not a run store (not SQLite, or SQLite without EmPO's tables). Exit code 2. */
+export class NotARunStoreError extends Schema.TaggedError<NotARunStoreError>()("NotARunStoreError", {
+  path: Schema.String,
+  reason: Schema.Literal("not-sqlite", "foreign-schema"),
+  detail: Schema.String
+}) {
+  get exitCode(): number {
+    return 2
+  }
+  override get message(): string {
+    const why = this.reason === "not-sqlite" ? "not a SQLite database" : "a SQLite database without EmPO's tables"
+    return `${this.path} is not an EmPO run store (${why}): ${this.detail}`
+  }
+}
+
+/** A reading command found no run store at `path` (reads never create one). Exit code 2. */
+export class RunStoreMissingError extends Schema.TaggedError<RunStoreMissingError>()("RunStoreMissingError", {
+  path: Schema.String
+}) {
+  get exitCode(): number {
+    return 2
+  }
+  override get message(): string {
+    return `no run store at ${this.path} (nothing has run yet with this --db / EMPO_DB; see \`empo run\`)`
+  }
+}

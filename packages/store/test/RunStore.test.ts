@@ -1,7 +1,7 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Option } from "effect"
+import { Effect, Option, TestClock } from "effect"
 import Database from "better-sqlite3"
 import { RunStore, type RunId, type StageId } from "../src/index.ts"
 
@@ -12,6 +12,8 @@ const withStore = <A, E>(body: (file: string) => Effect.Effect<A, E, RunStore>) 
     const file = `${dir}/nested/empo.db`
     return yield* body(file).pipe(Effect.provide(RunStore.layer(file)))
   }).pipe(Effect.provide(NodeContext.layer))
+
+const local = (pid: number) => ({ executor: "local", host: "h", pid, leaseMillis: 30_000 })
 
 const run = (id: string, seed: number, beta: number, stages: ReadonlyArray<string>) => ({
   id: id as RunId,
@@ -47,24 +49,56 @@ describe("RunStore", () => {
       assert.strictEqual(yield* store.integrityCheck(), "ok")
     })))
 
-  it.scoped("tracks a stage's attempts, failure tail and recovery after a crash", () =>
+  it.scoped("tracks a stage's attempts, failure tail and recovery once the lease has expired", () =>
     withStore(() => Effect.gen(function* () {
       const store = yield* seedStore
       const sft = "sft:1" as StageId
-      yield* store.stageStarted(sft, { host: "h", pid: 42 })
+      yield* store.stageStarted(sft, local(42))
       yield* store.stageFailed(sft, { error: "exit 1", stderrTail: "Traceback …" })
-      yield* store.stageStarted(sft, { host: "h", pid: 43 })
+      yield* store.stageStarted(sft, local(43))
+      assert.deepStrictEqual(yield* store.recoverInterrupted("exp"), [], "a live lease is left alone")
+      yield* TestClock.adjust("31 seconds")
       const recovered = yield* store.recoverInterrupted("exp")
       assert.deepStrictEqual(recovered, [sft])
       const stage = Option.getOrThrow(yield* store.getStage(sft))
       assert.strictEqual(stage.status, "interrupted")
       assert.strictEqual(stage.attempts, 2)
       assert.strictEqual(stage.pid, 43)
-      yield* store.stageStarted(sft, { host: "h", pid: 44 })
+      assert.isNull(stage.leaseExpiresAt)
+      yield* store.stageStarted(sft, local(44))
       yield* store.stageCompleted(sft)
       const done = Option.getOrThrow(yield* store.getStage(sft))
       assert.strictEqual(done.status, "completed")
       assert.strictEqual(done.error, null)
+      const attempts = yield* store.attemptsOf(sft)
+      assert.deepStrictEqual(attempts.map((a) => [a.attempt, a.pid, a.status, a.error]), [
+        [1, 42, "failed", "exit 1"],
+        [2, 43, "interrupted", "the runner stopped while this stage was running"],
+        [3, 44, "completed", null]
+      ])
+      assert.deepStrictEqual(attempts.map((a) => [a.startedAt, a.finishedAt]), [[0, 0], [0, 31_000], [31_000, 31_000]])
+    })))
+
+  it.scoped("keeps a stage alive while its heartbeats renew the lease, and records who ran it", () =>
+    withStore(() => Effect.gen(function* () {
+      const store = yield* seedStore
+      const pref = "pref:a" as StageId
+      yield* store.stageStarted(pref, { executor: "slurm-gpu", host: "node-7", pid: null, leaseMillis: 10_000 })
+      yield* store.recordJob(pref, "4242")
+      for (let beat = 0; beat < 5; beat++) {
+        yield* TestClock.adjust("8 seconds")
+        assert.isTrue(yield* store.renewLease(pref, 10_000))
+        assert.deepStrictEqual(yield* store.recoverInterrupted("exp"), [])
+      }
+      const running = Option.getOrThrow(yield* store.getStage(pref))
+      assert.deepStrictEqual(
+        [running.executor, running.host, running.pid, running.jobId, running.heartbeatAt, running.leaseExpiresAt],
+        ["slurm-gpu", "node-7", null, "4242", 40_000, 50_000])
+      yield* TestClock.adjust("10 seconds")
+      assert.deepStrictEqual(yield* store.recoverInterrupted("exp"), [pref])
+      assert.isFalse(yield* store.renewLease(pref, 10_000), "a heartbeat does not revive an interrupted stage")
+      const [attempt] = yield* store.attemptsOf(pref)
+      assert.deepStrictEqual([attempt!.executor, attempt!.host, attempt!.jobId, attempt!.status], ["slurm-gpu", "node-7", "4242", "interrupted"])
     })))
 
   it.scoped("tails metric points of a run by row id, across its shared stages", () =>

@@ -2,7 +2,9 @@
  * Run-store and planner benchmark: `npx tsx tools/bench/store/bench.ts`.
  *   1. metric-point ingest (target ≥ 100,000 points/s) vs a one-INSERT-per-point baseline on the same client;
  *   2. `compare` over 1,000 runs × 20 metrics (target < 200 ms): store query + aggregation;
- *   3. a 10,000-run grid: the pure sweep expansion, and the full YAML → plan load (target < 1 s: every run
+ *   3. per-item scores: 1,000 runs × 500 items × 10 keys through `recordItemScores` (target: seconds), and
+ *      `itemScoresOf` of two keys across every run (what a paired test reads);
+ *   4. a 10,000-run grid: the pure sweep expansion, and the full YAML → plan load (target < 1 s: every run
  *      validated, content-addressed stages hashed), timed on its first call, as `empo run` pays it.
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
@@ -82,6 +84,29 @@ const compare = Effect.gen(function* () {
   line("compare: 1,000 runs × 20 metrics → 50 configs (median of 5)", `${timings[2]!.toFixed(1)} ms`, "< 200 ms")
 })
 
+const itemScores = Effect.gen(function* () {
+  const store = yield* RunStore
+  const sql = yield* SqlClient.SqlClient
+  yield* store.upsertExperiment({ name: "items", description: "", specFile: null, spec: {} })
+  const runs = 1_000
+  const itemIds = Array.from({ length: 500 }, (_, i) => `hit:${i}_conv:${2 * i}`)
+  const stageOf = (r: number) => `evaluate-${r.toString(16).padStart(16, "0")}` as StageId
+  yield* sql.withTransaction(Effect.forEach(Array.from({ length: runs }, (_, r) => r), (r) => Effect.gen(function* () {
+    yield* store.registerStage({ id: stageOf(r), kind: "evaluate", inputs: {}, outputDir: dir })
+    yield* store.registerRun({ id: `run-${r}` as RunId, experiment: "items", label: "", seed: 0, position: r, config: {}, params: {}, stages: [{ stageId: stageOf(r), name: "evaluate" }] })
+  }), { discard: true }))
+  const scores = Array.from({ length: runs }, () => [{
+    metric: "metric", itemIds, perItem: Object.fromEntries(Array.from({ length: 10 }, (_, k) => [`metric.k${k}`, itemIds.map(() => Math.random())]))
+  }])
+  let start = performance.now()
+  for (let r = 0; r < runs; r++) yield* store.recordItemScores(stageOf(r), scores[r]!)
+  line("item scores: 1,000 runs × 500 items × 10 keys, recordItemScores", `${(ms(start) / 1000).toFixed(1)} s`, "seconds")
+  start = performance.now()
+  const paired = yield* store.itemScoresOf("items", ["metric.k1", "metric.k2"])
+  if (paired.length !== 2 * runs) throw new Error("unexpected item scores")
+  line("item scores: itemScoresOf 2 keys × 1,000 runs", `${ms(start).toFixed(0)} ms`)
+})
+
 const expansion = Effect.gen(function* () {
   const grid = {
     "model.hidden": [32, 48, 64, 80, 96, 112, 128, 144, 160, 176],
@@ -112,6 +137,7 @@ const program = Effect.gen(function* () {
   process.stdout.write(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? "?"}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}\n`)
   yield* ingest.pipe(Effect.provide(RunStore.layer(path.join(dir, "ingest.db"))))
   yield* compare.pipe(Effect.provide(RunStore.layer(path.join(dir, "compare.db"))))
+  yield* itemScores.pipe(Effect.provide(RunStore.layer(path.join(dir, "items.db"))))
   yield* expansion.pipe(Effect.provide(Plugins.layer({ optimizers: [], metrics: [] })))
 })
 
