@@ -8,7 +8,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as tar from "tar"
-import { DatasetSources, forEachCsvRecordForTests, generationItems, parseEdPairs, resolveSystemPrompt, SYSTEM_PROMPTS } from "../src/index.ts"
+import { DatasetSources, forEachCsvRecordForTests, generationItems, inspectDataset, parseEdPairs, resolveSystemPrompt, SYSTEM_PROMPTS } from "../src/index.ts"
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "empo-loaders-"))
 const load = (source: string, format: DatasetSources.FormatChoice = "auto", strict = false) =>
@@ -139,6 +139,17 @@ df.to_parquet(sys.argv[1] + "/validation-00000-of-00001.parquet", compression="s
       const d = r.dialogues.find((x) => x.id === "hit:2_conv:4")!
       expect(d.emotion).toBe("faithful")
       expect(d.turns.slice(0, 3)).toEqual(["I have never cheated on my wife.", "And thats something you should never do, good on you. ", "Yea it hasn't been easy but I am proud I haven't"])
+    }))
+
+  it.effect("inspect of the shared pair files: splits come from old_split, as experiments/quickstart.yaml's comment says", () =>
+    Effect.gen(function*() {
+      const report = yield* inspectDataset(DatasetSources.LoadOptions.make({ source: sharedData("empathetic_dialogues") }))
+      const counts = Object.fromEntries(Object.entries(report.splits).map(([split, s]) => [split, s.dialogues]))
+      expect(counts).toEqual({ test: 518, train: 3551, valid: 542 })
+      const comment = fs.readFileSync(path.join(repoRoot(), "experiments", "quickstart.yaml"), "utf8")
+        .split("\n").filter((l) => l.startsWith("#")).map((l) => l.replace(/^# ?/, "")).join(" ")
+      const cited = /counts ([\d,]+) train, ([\d,]+) valid and ([\d,]+) test dialogues/.exec(comment)
+      expect(cited?.slice(1).map((n) => Number(n.replaceAll(",", "")))).toEqual([counts["train"], counts["valid"], counts["test"]])
     }))
 
   it.effect("auto-detection refuses unknown content and missing sources with input errors", () =>
