@@ -40,6 +40,15 @@ describe("CSV reader", () => {
     expect(parsed.rows[0]).toMatchObject({ sp1: "Café, naïve", sp2: "It’s ok", situation: "s “q”", split: "valid" })
   })
 
+  it.effect("a UTF-8 byte-order mark before the header is not part of the first column name", () =>
+    Effect.gen(function*() {
+      const file = path.join(tmp, "bom", "train.csv")
+      fs.mkdirSync(path.dirname(file))
+      fs.writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${RAW_HEADER}\nhit:1_conv:1,1,sad,Lost it,1,I lost my keys.,,\nhit:1_conv:1,2,sad,Lost it,2,Oh no!,,\n`)]))
+      const r = yield* load(file).pipe(Effect.provide(NodeContext.layer))
+      expect(r.dialogues.map((d) => [d.id, d.turns])).toEqual([["hit:1_conv:1", ["I lost my keys.", "Oh no!"]]])
+    }))
+
   it("handles quotes, doubled quotes, newlines inside quotes, CRLF and reports start and end lines", () => {
     const records: Array<{ fields: Array<string>; line: number; unterminatedQuote: boolean }> = []
     forEachCsvRecordForTests("a,b,c\r\n1,\"x, \"\"y\"\"\",3\r\n\r\n2,\"multi\nline\",4\n5,,\n6,\"open", (r) => {
