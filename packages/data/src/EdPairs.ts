@@ -1,6 +1,7 @@
 import { Dialogue, type Emotion, MalformedRow, type Split } from "@empo/core"
 import { forEachCsvRecord } from "./internal/csv.ts"
 import { fixUtf8 } from "./internal/text.ts"
+import { firstLineIn, NOT_UTF8 } from "./internal/utf8.ts"
 import type { HeaderProblem } from "./EdRaw.ts"
 import { isEdEmotion, normalizeSplit, type ParsedFile, parseUtteranceIdx } from "./Preprocess.ts"
 
@@ -23,9 +24,14 @@ export interface PairRow {
  * Parses the pair-per-row derivative (standard CSV quoting, already un-escaped). The split of a row is
  * its `old_split` column — the ORIGINAL ED split — not the file name: `val.csv` and `test.csv` of the
  * derivative each mix conversations of all three original splits (and their `new_split` is a re-split),
- * so `--split test` selects the same conversations the study's HF test split would.
+ * so `--split test` selects the same conversations the study's HF test split would. A record
+ * spanning a line listed in `invalidUtf8Lines` (bytes that are not UTF-8) is malformed, reported at that line.
  */
-export const parseEdPairs = (text: string, file: string, options?: { readonly latin1?: boolean }): ParsedFile<PairRow> | HeaderProblem => {
+export const parseEdPairs = (
+  text: string,
+  file: string,
+  options?: { readonly latin1?: boolean; readonly invalidUtf8Lines?: ReadonlySet<number> }
+): ParsedFile<PairRow> | HeaderProblem => {
   // `latin1`: text was decoded byte-per-char (internal/text.ts); kept fields are re-decoded as UTF-8.
   const fix = options?.latin1 === true ? fixUtf8 : (s: string) => s
   const rows: Array<PairRow> = []
@@ -33,10 +39,11 @@ export const parseEdPairs = (text: string, file: string, options?: { readonly la
   let header: Array<string> | undefined
   let c: Record<(typeof ED_PAIRS_REQUIRED)[number], number> | undefined
   let problem: HeaderProblem | undefined
-  const badRow = (line: number, field: string, reason: string): void => {
-    malformed.push(MalformedRow.make({ file, line, field, reason }))
+  const badRow = (line: number, field: string | undefined, reason: string): void => {
+    malformed.push(MalformedRow.make({ file, line, reason, ...(field === undefined ? {} : { field }) }))
   }
-  forEachCsvRecord(text, ({ fields, line, unterminatedQuote }) => {
+  const invalid = options?.invalidUtf8Lines
+  forEachCsvRecord(text, ({ fields, line, endLine, unterminatedQuote }) => {
     if (problem !== undefined) return
     if (header === undefined) {
       header = fields.map((h) => h.trim()) // a copy: `fields` is reused by the reader
@@ -49,6 +56,8 @@ export const parseEdPairs = (text: string, file: string, options?: { readonly la
       const used = new Set(Object.values(c!))
       return header.map((_, i) => used.has(i))
     }
+    const notUtf8 = firstLineIn(invalid, line, endLine)
+    if (notUtf8 !== undefined) return badRow(notUtf8, undefined, NOT_UTF8)
     if (unterminatedQuote) return badRow(line, header[fields.length - 1] ?? "?", "unterminated quoted field (truncated line)")
     if (fields.length !== header.length) {
       const field = header[Math.min(fields.length, header.length - 1)]!

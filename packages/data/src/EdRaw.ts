@@ -1,6 +1,7 @@
 import { MalformedRow, type Split } from "@empo/core"
 import { forEachLine } from "./internal/csv.ts"
 import { fixUtf8 } from "./internal/text.ts"
+import { NOT_UTF8 } from "./internal/utf8.ts"
 import { isMalformed, type ParsedFile, type UtteranceRow, validateUtterance } from "./Preprocess.ts"
 
 /** Columns the raw release must have (its header: conv_id,utterance_idx,context,prompt,speaker_idx,utterance,selfeval,tags). */
@@ -16,9 +17,15 @@ export interface HeaderProblem {
 /**
  * Parses one file of the original ED release: comma-separated, NO quoting (a comma inside text is the
  * token `_comma_`), one utterance per line. Extra fields beyond the header are ignored (the test split
- * appends candidate lists to some rows); fewer fields than the header is a malformed row.
+ * appends candidate lists to some rows); fewer fields than the header is a malformed row, and so is a
+ * line listed in `invalidUtf8Lines` (bytes that are not UTF-8).
  */
-export const parseEdRaw = (text: string, file: string, split: Split, options?: { readonly latin1?: boolean }): ParsedFile<UtteranceRow> | HeaderProblem => {
+export const parseEdRaw = (
+  text: string,
+  file: string,
+  split: Split,
+  options?: { readonly latin1?: boolean; readonly invalidUtf8Lines?: ReadonlySet<number> }
+): ParsedFile<UtteranceRow> | HeaderProblem => {
   // `latin1`: text was decoded byte-per-char (internal/text.ts); kept fields are re-decoded as UTF-8.
   const fix = options?.latin1 === true ? fixUtf8 : (s: string) => s
   const rows: Array<UtteranceRow> = []
@@ -26,6 +33,7 @@ export const parseEdRaw = (text: string, file: string, split: Split, options?: {
   let header: Array<string> | undefined
   let columns: Record<(typeof ED_RAW_REQUIRED)[number], number> | undefined
   let problem: HeaderProblem | undefined
+  const invalid = options?.invalidUtf8Lines
   forEachLine(text, (lineText, line) => {
     if (problem !== undefined) return
     if (header === undefined) {
@@ -34,6 +42,10 @@ export const parseEdRaw = (text: string, file: string, split: Split, options?: {
       const missing = ED_RAW_REQUIRED.find((c) => index[c] < 0)
       if (missing !== undefined) problem = { _tag: "HeaderProblem", missing, header: lineText }
       columns = index
+      return
+    }
+    if (invalid !== undefined && invalid.has(line)) {
+      malformed.push(MalformedRow.make({ file, line, reason: NOT_UTF8 }))
       return
     }
     const fields = lineText.split(",")

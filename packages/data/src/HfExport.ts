@@ -1,7 +1,9 @@
 import { MalformedRow, type Split } from "@empo/core"
 import { parquetReadObjects } from "hyparquet"
 import { compressors } from "hyparquet-compressors"
+import { isUtf8 } from "node:buffer"
 import { forEachLine } from "./internal/csv.ts"
+import { NOT_UTF8 } from "./internal/utf8.ts"
 import { isMalformed, normalizeSplit, type ParsedFile, type UtteranceRow, validateUtterance } from "./Preprocess.ts"
 
 /**
@@ -22,6 +24,11 @@ export const parseHfRecords = (
       continue
     }
     const r = record as Record<string, unknown>
+    const notUtf8 = Object.keys(r).find((k) => r[k] instanceof NotUtf8Text)
+    if (notUtf8 !== undefined) {
+      malformed.push(MalformedRow.make({ file, line, field: notUtf8, reason: NOT_UTF8 }))
+      continue
+    }
     const missing = ["conv_id", "utterance_idx", "context", "prompt", "utterance"].find((k) => !(k in r) || r[k] === null)
     if (missing !== undefined) {
       malformed.push(MalformedRow.make({ file, line, field: missing, reason: `missing column ${missing}` }))
@@ -45,12 +52,20 @@ export const parseHfRecords = (
   return { rows, malformed }
 }
 
-/** Splits JSONL into records; a line that is not JSON is reported as malformed. */
-export const readJsonlRecords = (text: string, file: string): { records: Array<{ record: unknown; line: number }>; malformed: Array<MalformedRow> } => {
+/** Splits JSONL into records; a line that is not JSON, or listed in `invalidUtf8Lines`, is reported as malformed. */
+export const readJsonlRecords = (
+  text: string,
+  file: string,
+  invalidUtf8Lines?: ReadonlySet<number>
+): { records: Array<{ record: unknown; line: number }>; malformed: Array<MalformedRow> } => {
   const records: Array<{ record: unknown; line: number }> = []
   const malformed: Array<MalformedRow> = []
   forEachLine(text, (lineText, line) => {
     if (lineText.trim() === "") return
+    if (invalidUtf8Lines !== undefined && invalidUtf8Lines.has(line)) {
+      malformed.push(MalformedRow.make({ file, line, reason: NOT_UTF8 }))
+      return
+    }
     try {
       records.push({ record: JSON.parse(lineText), line })
     } catch (e) {
@@ -60,9 +75,18 @@ export const readJsonlRecords = (text: string, file: string): { records: Array<{
   return { records, malformed }
 }
 
+/** A parquet text value whose bytes are not UTF-8: {@link parseHfRecords} reports its row instead of keeping U+FFFD. */
+export class NotUtf8Text {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+const textDecoder = new TextDecoder()
+// hyparquet's own string parser, except that invalid bytes become a NotUtf8Text marker instead of U+FFFD.
+const parsers = { stringFromBytes: (bytes: Uint8Array | undefined) => bytes && (isUtf8(bytes) ? textDecoder.decode(bytes) : new NotUtf8Text(bytes)) }
+
 /** Reads every row of a parquet file as plain objects (snappy, gzip, zstd, brotli, lz4 supported). */
 export const readParquetRecords = async (bytes: Uint8Array): Promise<Array<{ record: unknown; line: number }>> => {
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
-  const objects = await parquetReadObjects({ file, compressors })
+  const objects = await parquetReadObjects({ file, compressors, parsers })
   return objects.map((record, i) => ({ record, line: i + 1 }))
 }

@@ -1,4 +1,4 @@
-import { ED_EMOTIONS, GenerationItem, InputError, Split } from "@empo/core"
+import { ED_EMOTIONS, GenerationItem, InputError, MalformedRow, Split } from "@empo/core"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { hashFiles, sha256Hex, writeFilesAtomically } from "./AtomicWrite.ts"
@@ -15,7 +15,7 @@ export class ItemsOptions extends Schema.Class<ItemsOptions>("ItemsOptions")({
   source: Schema.NonEmptyString,
   format: Schema.optionalWith(FormatChoice, { default: () => "auto" as const }),
   split: SplitChoice,
-  /** Keep only the first N items (in the study's conv_id order). */
+  /** Keep only the first N items (in the study's conv_id order): one item is one line of the file. */
   limit: Schema.optional(Schema.Int.pipe(Schema.positive())),
   /** A system prompt name (p1, p2, dpo, …) or literal text. */
   systemPrompt: Schema.optional(Schema.String),
@@ -33,11 +33,16 @@ export class ItemsManifest extends Schema.Class<ItemsManifest>("ItemsManifest")(
   split: SplitChoice,
   format: Schema.String,
   inputs: Schema.Array(HashedFile),
+  /** The written file: its sha256, and `items` = its number of lines. */
   output: HashedFile,
   items: Schema.Int,
+  /** `--limit` (items), null when not given. */
+  limit: Schema.NullOr(Schema.Int),
   systemPrompt: Schema.NullOr(Schema.String),
   countsPerEmotion: Schema.Record({ key: Schema.String, value: Schema.Int }),
-  malformedRows: Schema.Int
+  malformedRows: Schema.Int,
+  /** The first 50 malformed rows (`--allow-malformed`), file and line each. */
+  malformed: Schema.Array(MalformedRow)
 }) {}
 
 /** Selects the dialogues of a split (`all` keeps every split). */
@@ -65,9 +70,11 @@ export const writeGenerationItems = Effect.fn("writeGenerationItems")(function*(
     inputs: (yield* hashFiles(load.files)).map((f) => HashedFile.make(f)),
     output: HashedFile.make({ path: options.out, sha256: sha256Hex(content) }),
     items: items.length,
+    limit: options.limit ?? null,
     systemPrompt: systemPrompt ?? null,
     countsPerEmotion: counts,
-    malformedRows: load.malformed.length
+    malformedRows: load.malformed.length,
+    malformed: load.malformed.slice(0, 50)
   })
   yield* writeFilesAtomically([
     { path: options.out, content },

@@ -8,7 +8,9 @@ import { parseEdPairs, pairsToDialogues } from "./EdPairs.ts"
 import { type HeaderProblem, parseEdRaw } from "./EdRaw.ts"
 import { parseHfRecords, readJsonlRecords, readParquetRecords } from "./HfExport.ts"
 import { groupUtterances, splitFromFileName, type UtteranceRow } from "./Preprocess.ts"
+import { decodeUtf8 } from "@empo/metrics/Predictions"
 import { decodeForCsv } from "./internal/text.ts"
+import { firstContentLine, invalidUtf8Lines } from "./internal/utf8.ts"
 import { readTarballCsvs } from "./Tarball.ts"
 
 /** `--format`: one of the loaders, or `auto` (detected from the content of the first file). */
@@ -86,6 +88,28 @@ const splitOrFail = (file: string): Effect.Effect<Split, InputError> => {
     : Effect.succeed(split)
 }
 
+const NO_INVALID_LINES: ReadonlySet<number> = new Set()
+
+/**
+ * Text files must be UTF-8: invalid bytes would otherwise reach the training data as U+FFFD. Strict: the
+ * first bad line fails the load with the located InputError `empo eval` gives for predictions (its
+ * decoder, reused). Lenient: the bad lines are returned for the parsers to skip and list, except a bad
+ * header line (`hasHeader`), which no row can be read without.
+ */
+const utf8Lines = (file: string, bytes: Uint8Array, strict: boolean, hasHeader: boolean): Effect.Effect<ReadonlySet<number>, InputError> => {
+  const bad = invalidUtf8Lines(bytes)
+  if (bad.length === 0) return Effect.succeed(NO_INVALID_LINES)
+  if (strict || (hasHeader && bad[0]! <= firstContentLine(bytes))) {
+    const hint = strict ? "; build/items take --allow-malformed to skip and list such rows" : "; the header cannot be skipped"
+    return decodeUtf8(file, bytes).pipe(
+      Effect.mapError((e) => new InputError({ reason: `${e.reason}${hint}`, file, ...(e.line === undefined ? {} : { line: e.line }) })),
+      // invalidUtf8Lines and the fatal decoder apply the same definition of UTF-8.
+      Effect.andThen(() => Effect.dieMessage(`${file}: isUtf8 rejected what TextDecoder accepted`))
+    )
+  }
+  return Effect.succeed(new Set(bad))
+}
+
 /**
  * Loads a whole source into dialogues (in order of first appearance). Malformed rows are collected;
  * with `strict` the first one fails the load as an `InputError` naming file, line and field.
@@ -109,8 +133,9 @@ export const loadDataset = Effect.fn("DatasetSources.loadDataset")(function*(opt
     const rowsByFile: Array<ReturnType<typeof pairsToDialogues>> = []
     for (const input of inputs.filter((i) => i.kind === "csv")) {
       const bytes = input === inputs[0] ? firstBytes : yield* readBytes(input.path)
+      const invalidLines = yield* utf8Lines(input.path, bytes, options.strict, true)
       const { text, ascii } = decodeForCsv(bytes)
-      const parsed = parseEdPairs(text, input.path, { latin1: !ascii })
+      const parsed = parseEdPairs(text, input.path, { latin1: !ascii, invalidUtf8Lines: invalidLines })
       if ("_tag" in parsed) return yield* headerError(input.path, parsed)
       files.push(input.path)
       malformed.push(...parsed.malformed)
@@ -133,7 +158,9 @@ export const loadDataset = Effect.fn("DatasetSources.loadDataset")(function*(opt
         const members = yield* readTarballCsvs(input.path)
         for (const member of members) {
           const split = yield* splitOrFail(member.name)
-          const parsed = parseEdRaw(member.text, member.name, split)
+          const invalidLines = yield* utf8Lines(member.name, member.bytes, options.strict, true)
+          const { text, ascii } = decodeForCsv(member.bytes)
+          const parsed = parseEdRaw(text, member.name, split, { latin1: !ascii, invalidUtf8Lines: invalidLines })
           if ("_tag" in parsed) return yield* headerError(member.name, parsed)
           files.push(member.name)
           malformed.push(...parsed.malformed)
@@ -141,8 +168,9 @@ export const loadDataset = Effect.fn("DatasetSources.loadDataset")(function*(opt
         }
       } else if (format === "ed-raw" && input.kind === "csv") {
         const split = yield* splitOrFail(input.path)
+        const invalidLines = yield* utf8Lines(input.path, bytes, options.strict, true)
         const { text, ascii } = decodeForCsv(bytes)
-        const parsed = parseEdRaw(text, input.path, split, { latin1: !ascii })
+        const parsed = parseEdRaw(text, input.path, split, { latin1: !ascii, invalidUtf8Lines: invalidLines })
         if ("_tag" in parsed) return yield* headerError(input.path, parsed)
         files.push(input.path)
         malformed.push(...parsed.malformed)
@@ -156,7 +184,8 @@ export const loadDataset = Effect.fn("DatasetSources.loadDataset")(function*(opt
             catch: (cause) => new InputError({ reason: `not a readable parquet file: ${cause instanceof Error ? cause.message : String(cause)}`, file: input.path })
           })
         } else {
-          const read = readJsonlRecords(utf8(bytes), input.path)
+          const invalidLines = yield* utf8Lines(input.path, bytes, options.strict, false)
+          const read = readJsonlRecords(utf8(bytes), input.path, invalidLines)
           records = read.records
           malformed.push(...read.malformed)
         }

@@ -2,11 +2,11 @@ import { InputError } from "@empo/core"
 import * as Effect from "effect/Effect"
 import * as tar from "tar"
 
-/** A CSV member of the release tarball, decoded as UTF-8. */
+/** A CSV member of the release tarball, as bytes: the loader validates and decodes it like a CSV file. */
 export interface TarMember {
   /** `<tarball>!<member path>`, so reports name both. */
   readonly name: string
-  readonly text: string
+  readonly bytes: Uint8Array
 }
 
 const SPLIT_FILES = new Set(["train.csv", "valid.csv", "test.csv"])
@@ -29,7 +29,7 @@ export const readTarballCsvs = (file: string): Effect.Effect<Array<TarMember>, I
           }
           const chunks: Array<Buffer> = []
           entry.on("data", (c: Buffer) => chunks.push(c))
-          entry.on("end", () => members.push({ name: `${file}!${entry.path}`, text: Buffer.concat(chunks).toString("utf8") }))
+          entry.on("end", () => members.push({ name: `${file}!${entry.path}`, bytes: Buffer.concat(chunks) }))
         }
       })
       return members

@@ -4,9 +4,9 @@ import { type Dialogue, ED_EMOTIONS, type Emotion, type GrounderShape, InputErro
 import { DatasetSources, type GenerationItemData, generationItemData, HashedFile, hashFiles, inSplit, resolveSystemPrompt, sha256Hex, sortByConvId, SplitChoice, writeFilesAtomically } from "@empo/data"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { dpoRows, ktoRows, sftRows } from "./Builders.ts"
+import { dpoRows, ktoLayout, ktoRowsOf, sftRows } from "./Builders.ts"
 import { GrounderOptions, makeGrounder } from "./Grounders.ts"
-import { balancedPairing, faithfulPairing, type Pairing } from "./Pairing.ts"
+import { balancedPairing, faithfulPairing, type Negative, type Pairing } from "./Pairing.ts"
 
 /** `--kind`. */
 export const DatasetKind = Schema.Literal("dpo", "kto", "sft")
@@ -36,10 +36,18 @@ export class BuildOptions extends Schema.Class<BuildOptions>("BuildOptions")({
    */
   strict: Schema.optionalWith(Schema.Boolean, { default: () => true }),
   /**
-   * Keep only the first N prompts (conv_id order; dialogues for sft). Negatives are still drawn from the
-   * whole split, so a limited file is a prefix-by-prompt of the unlimited one for the same seed.
+   * Keep only the first N ROWS of the built file (`--limit`), cut after sampling: the file is the first N
+   * lines of the unlimited build for the same seed, and the manifest describes exactly those lines. Rows
+   * are what a trainer sees: DPO pairs, KTO examples (a prompt's desirable row, then its undesirable
+   * ones), SFT dialogues.
    */
   limit: Schema.optional(Schema.Int.pipe(Schema.positive())),
+  /**
+   * Keep only the rows of the first N prompts (`--limit-prompts`; conv_id order; dialogues for sft), with
+   * all k negatives of each. Negatives are still drawn from the whole split, so the file is the unlimited
+   * one filtered to those prompts. Applied before `limit` when both are given.
+   */
+  limitPrompts: Schema.optional(Schema.Int.pipe(Schema.positive())),
   out: Schema.NonEmptyString
 }) {}
 
@@ -59,15 +67,25 @@ export class DatasetManifest extends Schema.Class<DatasetManifest>("DatasetManif
   systemPrompt: Schema.NullOr(Schema.String),
   format: Schema.String,
   inputs: Schema.Array(HashedFile),
+  /** The written file: its sha256 and number of rows are those of `output.path` byte for byte. */
   output: HashedFile,
   rows: Schema.Int,
-  /** Prompts (generation items) of the split, or dialogues for sft. */
+  /** The options that cut the file (`--limit` rows, `--limit-prompts`), null when not given. */
+  limit: Schema.NullOr(Schema.Int),
+  limitPrompts: Schema.NullOr(Schema.Int),
+  /**
+   * Prompts (generation items) the negatives were drawn for: the split's, or the first `limitPrompts`;
+   * for sft, the dialogues written. A row `limit` does not change it (sampling ran on these prompts);
+   * every other count below describes the rows in the file.
+   */
   prompts: Schema.Int,
+  /** Prompts with at least one negative in the file. */
   promptsWithNegatives: Schema.Int,
   /** Balanced mode: prompts that got fewer than k negatives (pool too small). */
   promptsShort: Schema.Int,
   /** Faithful mode: pairs dropped because rejected == chosen. */
   droppedIdentical: Schema.Int,
+  /** Per prompt emotion: `prompts` as above, `rows` in the file. */
   countsPerEmotion: Schema.Record({ key: Schema.String, value: EmotionTally }),
   /** prompt emotion → rejected emotion → number of negatives (non-zero cells only). */
   pairMatrix: Schema.Record({ key: Schema.String, value: EmotionCounts }),
@@ -80,32 +98,58 @@ export class DatasetManifest extends Schema.Class<DatasetManifest>("DatasetManif
 
 /** What {@link buildRows} produced, before serialisation. */
 export interface BuiltRows {
+  /** Exactly the rows of the file, in file order. */
   readonly rows: ReadonlyArray<unknown>
   readonly prompts: number
+  /** The pairing of the considered prompts (before a row limit): its short/dropped counts. */
   readonly pairing: Pairing | undefined
+  /** The negatives behind the rows of the file (dpo: one row each; kto: one undesirable row each). */
+  readonly negatives: ReadonlyArray<Negative>
+  /** kto: the prompts whose desirable row is in the file. */
+  readonly desirablePrompts: ReadonlyArray<number>
   readonly items: ReadonlyArray<GenerationItemData>
 }
 
+/** Options of {@link buildRows}; `limit` counts rows and `limitPrompts` prompts, as in {@link BuildOptions}. */
+export interface BuildRowsOptions {
+  readonly kind: DatasetKind
+  readonly mode: "faithful" | "balanced"
+  readonly negatives: number
+  readonly seed: number
+  readonly systemPrompt?: string | undefined
+  readonly limit?: number | undefined
+  readonly limitPrompts?: number | undefined
+}
+
 /** Pure core of the builder: split-filtered dialogues → rows (and the pairing behind them). */
-export const buildRows = (
-  dialogues: ReadonlyArray<Dialogue>,
-  options: { readonly kind: DatasetKind; readonly mode: "faithful" | "balanced"; readonly negatives: number; readonly seed: number; readonly systemPrompt?: string | undefined; readonly limit?: number | undefined },
-  grounder: GrounderShape | undefined
-): BuiltRows => {
-  const limit = options.limit ?? Infinity
+export const buildRows = (dialogues: ReadonlyArray<Dialogue>, options: BuildRowsOptions, grounder: GrounderShape | undefined): BuiltRows => {
+  const rowLimit = options.limit ?? Infinity
+  const promptLimit = options.limitPrompts ?? Infinity
   if (options.kind === "sft") {
-    const kept = sortByConvId(dialogues).slice(0, limit)
-    return { rows: sftRows(kept, options.systemPrompt), prompts: kept.length, pairing: undefined, items: [] }
+    // One row per dialogue, so both limits cut the same list.
+    const kept = sortByConvId(dialogues).slice(0, Math.min(promptLimit, rowLimit))
+    return { rows: sftRows(kept, options.systemPrompt), prompts: kept.length, pairing: undefined, negatives: [], desirablePrompts: [], items: [] }
   }
-  const allItems = generationItemData(dialogues, options.systemPrompt)
+  const items = generationItemData(dialogues, options.systemPrompt)
   const full = options.mode === "faithful"
-    ? faithfulPairing(allItems, dialogues, grounder!.opposites, options.negatives, options.seed)
-    : balancedPairing(allItems, grounder!.opposites, options.negatives, options.seed)
+    ? faithfulPairing(items, dialogues, grounder!.opposites, options.negatives, options.seed)
+    : balancedPairing(items, grounder!.opposites, options.negatives, options.seed)
   // Prompts are item indices in conv_id order, so "first N prompts" is `prompt < N`.
-  const pairing = limit === Infinity ? full : { ...full, negatives: full.negatives.filter((n) => n.prompt < limit) }
-  const items = allItems
-  const rows = options.kind === "dpo" ? dpoRows(items, pairing.negatives, grounder!.id) : ktoRows(items, pairing.negatives, grounder!.id)
-  return { rows, prompts: Math.min(items.length, limit), pairing, items }
+  const pairing = promptLimit === Infinity ? full : { ...full, negatives: full.negatives.filter((n) => n.prompt < promptLimit) }
+  const prompts = Math.min(items.length, promptLimit)
+  if (options.kind === "dpo") {
+    // One row per negative, in pairing order: the first N rows are the first N negatives.
+    const negatives = pairing.negatives.slice(0, rowLimit)
+    return { rows: dpoRows(items, negatives, grounder!.id), prompts, pairing, negatives, desirablePrompts: [], items }
+  }
+  const layout = ktoLayout(pairing.negatives).slice(0, rowLimit)
+  const negatives: Array<Negative> = []
+  const desirablePrompts: Array<number> = []
+  for (const entry of layout) {
+    if (entry.negative === undefined) desirablePrompts.push(entry.prompt)
+    else negatives.push(entry.negative)
+  }
+  return { rows: ktoRowsOf(items, layout, grounder!.id), prompts, pairing, negatives, desirablePrompts, items }
 }
 
 /** The manifest's tallies for a built dataset (pure). */
@@ -114,7 +158,7 @@ export const tally = (built: BuiltRows, kind: DatasetKind) => {
   const pairMatrix: Record<string, Record<string, number>> = {}
   for (const item of built.items.slice(0, built.prompts)) countsPerEmotion[item.emotion]!.prompts++
   const withNegatives = new Set<number>()
-  for (const n of built.pairing?.negatives ?? []) {
+  for (const n of built.negatives) {
     const from: Emotion = built.items[n.prompt]!.emotion
     const to: Emotion = built.items[n.rejected]!.emotion
     withNegatives.add(n.prompt)
@@ -122,7 +166,7 @@ export const tally = (built: BuiltRows, kind: DatasetKind) => {
     row[to] = (row[to] ?? 0) + 1
     countsPerEmotion[from]!.rows++
   }
-  if (kind === "kto") for (const p of withNegatives) countsPerEmotion[built.items[p]!.emotion]!.rows++
+  if (kind === "kto") for (const p of built.desirablePrompts) countsPerEmotion[built.items[p]!.emotion]!.rows++
   if (kind === "sft") {
     for (const row of built.rows as ReadonlyArray<{ emotion: Emotion }>) {
       countsPerEmotion[row.emotion]!.prompts++
@@ -153,7 +197,7 @@ export const buildDataset = Effect.fn("buildDataset")(function*(options: BuildOp
     return yield* new InputError({ reason: `no dialogues in split ${options.split} (splits present: ${[...new Set(load.dialogues.map((d) => d.split))].join(", ") || "none"})`, file: options.source, field: "--split" })
   }
   const systemPrompt = resolveSystemPrompt(options.systemPrompt)
-  const built = buildRows(dialogues, { kind: options.kind, mode: options.mode, negatives: options.negatives, seed: options.seed, systemPrompt, limit: options.limit }, grounder)
+  const built = buildRows(dialogues, { kind: options.kind, mode: options.mode, negatives: options.negatives, seed: options.seed, systemPrompt, limit: options.limit, limitPrompts: options.limitPrompts }, grounder)
   const content = serializeJsonl(built.rows)
   const t = tally(built, options.kind)
   const ktoCounts = options.kind === "kto"
@@ -171,6 +215,8 @@ export const buildDataset = Effect.fn("buildDataset")(function*(options: BuildOp
     inputs: (yield* hashFiles(load.files)).map((f) => HashedFile.make(f)),
     output: HashedFile.make({ path: options.out, sha256: sha256Hex(content) }),
     rows: built.rows.length,
+    limit: options.limit ?? null,
+    limitPrompts: options.limitPrompts ?? null,
     prompts: built.prompts,
     promptsWithNegatives: t.promptsWithNegatives,
     promptsShort: built.pairing?.shortPrompts ?? 0,

@@ -111,16 +111,26 @@ describe("pairing on the real shared ED data", () => {
       }
     }))
 
-  it.effect("--limit keeps the first N prompts, with the same negatives as the unlimited build", () =>
+  it.effect("--limit-prompts keeps the first N prompts with the same negatives as the unlimited build; --limit keeps N rows", () =>
     Effect.gen(function*() {
       const dialogues = testSplit(yield* realDialogues())
       const full = buildRows(dialogues, { kind: "dpo", mode: "balanced", negatives: K, seed: 9 }, Grounders.plutchik1)
-      const limited = buildRows(dialogues, { kind: "dpo", mode: "balanced", negatives: K, seed: 9, limit: 40 }, Grounders.plutchik1)
+      const limited = buildRows(dialogues, { kind: "dpo", mode: "balanced", negatives: K, seed: 9, limitPrompts: 40 }, Grounders.plutchik1)
       expect(limited.prompts).toBe(40)
       expect(limited.rows.length).toBe(40 * K)
       expect(limited.rows).toEqual(full.rows.slice(0, 40 * K))
-      const sft = buildRows(dialogues, { kind: "sft", mode: "balanced", negatives: K, seed: 9, limit: 7 }, undefined)
+      // Faithful draws interleave prompts, so 40 rows are not the rows of 40 prompts.
+      const faithful = buildRows(dialogues, { kind: "dpo", mode: "faithful", negatives: K, seed: 9 }, Grounders.plutchik1)
+      const faithfulRows = buildRows(dialogues, { kind: "dpo", mode: "faithful", negatives: K, seed: 9, limit: 40 }, Grounders.plutchik1)
+      expect(faithfulRows.rows).toEqual(faithful.rows.slice(0, 40))
+      expect(faithfulRows.negatives).toEqual(faithful.negatives.slice(0, 40))
+      const faithfulPrompts = buildRows(dialogues, { kind: "dpo", mode: "faithful", negatives: K, seed: 9, limitPrompts: 40 }, Grounders.plutchik1)
+      expect(faithfulPrompts.rows).not.toEqual(faithfulRows.rows)
+      const both = buildRows(dialogues, { kind: "dpo", mode: "faithful", negatives: K, seed: 9, limitPrompts: 40, limit: 5 }, Grounders.plutchik1)
+      expect(both.rows).toEqual(faithfulPrompts.rows.slice(0, 5))
+      const sft = buildRows(dialogues, { kind: "sft", mode: "balanced", negatives: K, seed: 9, limitPrompts: 7 }, undefined)
       expect(sft.rows.length).toBe(7)
+      expect(buildRows(dialogues, { kind: "sft", mode: "balanced", negatives: K, seed: 9, limit: 7 }, undefined).rows).toEqual(sft.rows)
     }))
 
   it.effect("is deterministic for a seed and changes with the seed (both modes)", () =>

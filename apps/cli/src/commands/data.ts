@@ -1,6 +1,6 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import { InputError } from "@empo/core"
+import { InputError, type MalformedRow } from "@empo/core"
 import { DatasetSources, Downloader, type DownloadProgress, DownloadRequest, ED_TARBALL_URL, HF_SPLITS, hfParquetUrl, inspectDataset, type InspectReport, ItemsOptions, SYSTEM_PROMPT_NAMES, writeGenerationItems } from "@empo/data"
 import { BuildOptions, buildDataset, type DatasetManifest, Grounders } from "@empo/grounding"
 import * as Console from "effect/Console"
@@ -27,6 +27,10 @@ const json = Options.boolean("json").pipe(Options.withDescription("print the res
 
 const renderInspect = (r: InspectReport): string => {
   const lines = [`format ${r.format}; ${r.files.length} file(s); ${r.dialogues} dialogues, ${r.utterances} utterances; ${r.droppedHitRows} 'hit:' rows dropped; ${r.malformedCount} malformed rows`]
+  // What `--split` selects differs by format; say it, since the pair files' names (val.csv, test.csv) do not.
+  lines.push(r.format === "ed-pairs"
+    ? "  splits: the original ED split of each conversation (column old_split), not the file names; --split selects these"
+    : "  splits: from the file names (hf: a `split` column overrides); --split selects these")
   for (const [name, s] of Object.entries(r.splits)) {
     lines.push(`  ${name}: ${s.dialogues} dialogues, ${s.utterances} utterances, ${s.items} generation items`)
     lines.push(`    ${Object.entries(s.emotions).map(([e, n]) => `${e} ${n}`).join(", ")}`)
@@ -62,13 +66,23 @@ const decodeFlags = <A, I>(schema: Schema.Schema<A, I>, raw: unknown) =>
     })
   )
 
+// At most this many skipped rows are printed; the manifest lists the first 50.
+const MALFORMED_SHOWN = 10
+
+const renderMalformed = (count: number, rows: ReadonlyArray<MalformedRow>): Array<string> => [
+  ...(count > 0 ? [`  ${count} malformed rows skipped (--allow-malformed; listed in the manifest)`] : []),
+  ...rows.slice(0, MALFORMED_SHOWN).map((m) => `    ${m.file}:${m.line}${m.field === undefined ? "" : ` (${m.field})`}: ${m.reason}`),
+  ...(count > MALFORMED_SHOWN ? [`    … and ${count - MALFORMED_SHOWN} more`] : [])
+]
+
 const renderBuild = (m: DatasetManifest): string =>
   [
     `wrote ${m.rows} ${m.kind} rows to ${m.output.path} (sha256 ${m.output.sha256.slice(0, 16)}…) and ${m.output.path}.manifest.json`,
+    ...(m.limit === null && m.limitPrompts === null ? [] : [`  cut by${m.limitPrompts === null ? "" : ` --limit-prompts ${m.limitPrompts}`}${m.limit === null ? "" : ` --limit ${m.limit} (rows)`}`]),
     `  split ${m.split}, ${m.prompts} prompts, ${m.promptsWithNegatives} with negatives${m.grounder === null ? "" : `, grounder ${m.grounder.id}, mode ${m.mode}, k=${m.negatives}, seed ${m.seed}`}`,
     ...(m.promptsShort > 0 ? [`  ${m.promptsShort} prompts got fewer than ${m.negatives} negatives (pool too small)`] : []),
     ...(m.droppedIdentical > 0 ? [`  ${m.droppedIdentical} faithful pairs dropped because rejected == chosen`] : []),
-    ...(m.malformedRows > 0 ? [`  ${m.malformedRows} malformed rows skipped (--allow-malformed; listed in the manifest)`] : [])
+    ...renderMalformed(m.malformedRows, m.malformed)
   ].join("\n")
 
 const build = Command.make("build", {
@@ -82,7 +96,8 @@ const build = Command.make("build", {
   negatives: Options.integer("negatives").pipe(Options.withDefault(3), Options.withDescription("negatives (rejected replies) per prompt")),
   mode: Options.choice("mode", ["faithful", "balanced"]).pipe(Options.withDefault("balanced" as const), Options.withDescription("faithful = the study's pairing (pad once/truncate, k interleaved draws), seeded; balanced = k distinct negatives for every prompt")),
   seed: Options.integer("seed").pipe(Options.withDefault(0)),
-  limit: Options.integer("limit").pipe(Options.optional, Options.withDescription("keep only the first N prompts (conv_id order); negatives still come from the whole split")),
+  limit: Options.integer("limit").pipe(Options.optional, Options.withDescription("keep only the first N rows of the output file (the first N lines of the unlimited build, cut after sampling; the manifest describes the cut file)")),
+  limitPrompts: Options.integer("limit-prompts").pipe(Options.optional, Options.withDescription("keep only the rows of the first N prompts (conv_id order; dialogues for sft), all k negatives each; negatives still come from the whole split; applied before --limit")),
   systemPrompt,
   strict,
   allowMalformed,
@@ -94,7 +109,7 @@ const build = Command.make("build", {
       source: flags.source, format: flags.format, split: flags.split, kind: flags.kind, negatives: flags.negatives, mode: flags.mode,
       seed: flags.seed, strict: yield* strictness(flags), out: flags.out,
       ...optional("grounder", flags.grounder), ...optional("grounderMap", flags.grounderMap), ...optional("lexicon", flags.lexicon), ...optional("limit", flags.limit),
-      ...optional("systemPrompt", flags.systemPrompt)
+      ...optional("limitPrompts", flags.limitPrompts), ...optional("systemPrompt", flags.systemPrompt)
     })
     yield* Console.error(`building ${options.kind} from ${options.source} (split ${options.split})…`)
     const manifest = yield* buildDataset(options)
@@ -105,7 +120,7 @@ const items = Command.make("items", {
   source,
   format,
   split,
-  limit: Options.integer("limit").pipe(Options.optional, Options.withDescription("keep only the first N items (conv_id order)")),
+  limit: Options.integer("limit").pipe(Options.optional, Options.withDescription("keep only the first N items (conv_id order); one item is one line of the output file")),
   systemPrompt,
   strict,
   allowMalformed,
@@ -118,7 +133,9 @@ const items = Command.make("items", {
       ...optional("limit", flags.limit), ...optional("systemPrompt", flags.systemPrompt)
     })
     const manifest = yield* writeGenerationItems(options)
-    yield* Console.log(flags.json ? JSON.stringify(manifest, null, 2) : `wrote ${manifest.items} generation items to ${manifest.output.path} and ${manifest.output.path}.manifest.json`)
+    yield* Console.log(flags.json
+      ? JSON.stringify(manifest, null, 2)
+      : [`wrote ${manifest.items} generation items to ${manifest.output.path} and ${manifest.output.path}.manifest.json`, ...renderMalformed(manifest.malformedRows, manifest.malformed)].join("\n"))
   })).pipe(Command.withDescription("Write GenerationItem JSONL (prompt ending with a user turn, gold target, prev, emotion) for generation and evaluation"))
 
 // Prints a line on stderr at every 10% (or every 8 MiB when the size is unknown).

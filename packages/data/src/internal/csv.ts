@@ -8,10 +8,12 @@
  * `MalformedRow`/`InputError` reports.
  */
 
-/** A parsed record, with the 1-based physical line it starts on. `fields` is only valid during the callback. */
+/** A parsed record, with the 1-based physical lines it spans. `fields` is only valid during the callback. */
 export interface CsvRecord {
   readonly fields: Array<string>
   readonly line: number
+  /** The line the record ends on (> `line` when a quoted field holds line breaks). */
+  readonly endLine: number
   /** The record ended inside an open quote (a truncated file). */
   readonly unterminatedQuote: boolean
 }
@@ -45,6 +47,7 @@ export const forEachCsvRecord = (text: string, onRecord: (record: CsvRecord) => 
     const startLine = line
     fields.length = 0
     let unterminatedQuote = false
+    let endsWithLf = false
     let column = 0
     for (;;) {
       const wanted = mask === undefined || mask[column] === true
@@ -106,10 +109,11 @@ export const forEachCsvRecord = (text: string, onRecord: (record: CsvRecord) => 
         pos = nl + 1
         line++
         nl = nextLf(text, pos)
+        endsWithLf = true
       }
       break
     }
-    const next = onRecord({ fields, line: startLine, unterminatedQuote })
+    const next = onRecord({ fields, line: startLine, endLine: endsWithLf ? line - 1 : line, unterminatedQuote })
     if (next !== undefined) mask = next
   }
 }

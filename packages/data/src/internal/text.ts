@@ -6,7 +6,9 @@
  * (`,` `"` `\n`). Fields that contain bytes ≥ 0x80 are re-decoded as UTF-8 with {@link fixUtf8}.
  */
 export const decodeForCsv = (bytes: Uint8Array): { readonly text: string; readonly ascii: boolean } => {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  // A UTF-8 byte-order mark (spreadsheet exports) would be three latin1 characters glued to the first column name.
+  const bom = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? 3 : 0
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset + bom, bytes.byteLength - bom)
   const text = buffer.toString("latin1")
   return { text, ascii: !NON_ASCII.test(text) }
 }
