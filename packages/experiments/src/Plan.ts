@@ -1,4 +1,4 @@
-import type { ParamValue, RunId, StageId } from "@empo/store"
+import { type ParamValue, type RunId, runIdOf, type StageId } from "@empo/store"
 import { type ContentHasher, makeContentHasher } from "./internal/canonical.ts"
 import { makeTupleMemo } from "./internal/memo.ts"
 import type { RunConfig } from "./ExperimentSpec.ts"
@@ -168,7 +168,4 @@ export const planStages = (run: ResolvedRun, stagePlugins: ReadonlyArray<StagePl
  * A run's stable id: the hash of what it computes (data, model, stages, seed), never of where or how it is
  * executed, so a new timeout or another machine finds the runs already stored.
  */
-export const runId = (configJson: unknown, hasher: ContentHasher = makeContentHasher()): RunId => {
-  const { executor: _executor, ...computed } = configJson as Record<string, unknown>
-  return hasher.shortHash(computed, 12) as RunId
-}
+export const runId = (configJson: unknown, hasher: ContentHasher = makeContentHasher()): RunId => runIdOf(configJson, hasher)
