@@ -5,7 +5,7 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { canonicalJson } from "../src/internal/canonical.ts"
+import { canonicalJson, shortHash } from "../src/internal/canonical.ts"
 import { loadExperiment } from "../src/SpecLoader.ts"
 import { TestPlugins } from "./fixtures/plugins.ts"
 
@@ -59,7 +59,11 @@ describe("plan ids", () => {
       assert.strictEqual(plan.runs.length, 24)
       assert.strictEqual(plan.stages.size, 74)
       const first = plan.runs[0]!
-      assert.strictEqual(first.id, "dd77229ec8df")
+      // Run ids hash what a run computes, not where it executes: the release's id hashed the executor section too.
+      const { executor: _executor, ...computed } = first.configJson as Record<string, unknown>
+      assert.strictEqual(first.id, shortHash(computed, 12))
+      assert.strictEqual(first.id, "72fba8eeb54b")
+      assert.strictEqual(shortHash(first.configJson, 12), "dd77229ec8df") // the release-0.1 id, re-keyed by migration 0002
       assert.strictEqual(first.label, "dpo beta=0.1 hidden=32 negatives=1 maxNewTokens=16 temperature=0.5117 seed=0")
       assert.deepStrictEqual(Object.fromEntries(first.stages.map((s): [string, string] => [s.name, s.stageId])), {
         "dataset-sft": "dataset-046eb37272fff002",
@@ -71,11 +75,13 @@ describe("plan ids", () => {
         generate: "generate-2d9608d50e20a477",
         evaluate: "evaluate-fca069bc30a98a4a"
       })
-      // Everything else the planner produces (ids, labels, params, stage inputs), in order, as one digest.
-      const digest = createHash("sha256").update(canonicalJson({
-        runs: plan.runs.map((r) => [r.id, r.label, r.seed, r.position, r.configJson, Object.entries(r.params), r.stages]),
-        stages: [...plan.stages.entries()]
-      })).digest("hex")
-      assert.strictEqual(digest, "9eb1ce82c94ad0fc4ec3caca7871c0fd2ead3d9e8374263fb3c6ffe2471d8a08")
+      // The whole stage graph (ids, kinds, inputs, deps) as one digest: unchanged since release 0.1, when the
+      // planner was a fixed union of kinds (stage plugins must plan byte-identical nodes).
+      const sha = (value: unknown) => createHash("sha256").update(canonicalJson(value)).digest("hex")
+      assert.strictEqual(sha([...plan.stages.entries()]), "b1a06869b4cc111b944bfdcefea958c27e4a6687d47224609f641d53ee2d36fb")
+      // Everything else about the runs (ids, labels, params without executor.*, stage lists), in order.
+      const runs = plan.runs.map((r) => [r.id, r.label, r.seed, r.position, r.configJson, Object.entries(r.params), r.stages])
+      assert.isFalse(plan.runs.some((r) => Object.keys(r.params).some((k) => k.startsWith("executor."))))
+      assert.strictEqual(sha(runs), "c66a9ef8661dca4e74885f073ff43c0be284cdea7c34d1fcd75ba0183da2cd44")
     }).pipe(Effect.provide(TestEnv)))
 })
