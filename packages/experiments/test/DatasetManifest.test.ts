@@ -2,6 +2,10 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { repoRoot, sharedDataDir } from "@empo/core/testing/sharedData"
 import { DatasetManifest } from "@empo/grounding"
+import { plugin as distinct } from "@empo/metric-distinct"
+import { plugin as length } from "@empo/metric-length"
+import { plugin as specificity } from "@empo/metric-specificity"
+import { plugin as vad } from "@empo/metric-vad"
 import { dpoOptimizer } from "@empo/optimizer-dpo"
 import { ktoOptimizer } from "@empo/optimizer-kto"
 import { sftOptimizer } from "@empo/optimizer-sft"
@@ -13,10 +17,9 @@ import * as path from "node:path"
 import { Plugins } from "../src/Plugins.ts"
 import { loadExperiment } from "../src/SpecLoader.ts"
 import { datasetKind, StageFiles } from "../src/stages/index.ts"
-import { testMetrics } from "./fixtures/plugins.ts"
 
 const quickstart = path.join(repoRoot(), "experiments/quickstart.yaml")
-const Env = Layer.merge(NodeContext.layer, Plugins.layer({ optimizers: [sftOptimizer, dpoOptimizer, ktoOptimizer], metrics: testMetrics }))
+const Env = Layer.merge(NodeContext.layer, Plugins.layer({ optimizers: [sftOptimizer, dpoOptimizer, ktoOptimizer], metrics: [vad, specificity, distinct, length] }))
 const sha256 = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex")
 
 describe("dataset stages write a manifest that is true to their file", () => {
