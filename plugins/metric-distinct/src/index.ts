@@ -22,7 +22,15 @@ export const plugin = defineMetric({
     kind: "metric",
     version,
     description: "Corpus distinct-n (unique n-grams / all n-grams, within responses) and n-gram entropy in bits, over NLTK tokens",
-    keys: ["distinct_1", "distinct_2", "distinct_3", "entropy_1", "entropy_2", "entropy_3"]
+    // More distinct n-grams and a flatter n-gram distribution mean more diverse responses.
+    keys: {
+      distinct_1: { direction: "higher", label: "distinct-1" },
+      distinct_2: { direction: "higher", label: "distinct-2" },
+      distinct_3: { direction: "higher", label: "distinct-3" },
+      entropy_1: { direction: "higher", label: "H1 (bits)" },
+      entropy_2: { direction: "higher", label: "H2 (bits)" },
+      entropy_3: { direction: "higher", label: "H3 (bits)" }
+    }
   },
   params: DistinctParams,
   layer: (params: DistinctParams) =>

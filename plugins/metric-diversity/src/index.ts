@@ -22,17 +22,20 @@ export const plugin = defineMetric({
     kind: "metric",
     version,
     description: "The study's span/template folding (empo-method §5.5): compression ratio of the response tree, unique starting words, templates, span nodes",
-    keys: [
-      "compression_ratio",
-      "nodes_folded",
-      "nodes_unfolded",
-      "unique_starting_words",
-      "unique_responses",
-      "unique_templates",
-      "span_nodes",
-      "spans_created",
-      "folded_root_children"
-    ]
+    // empo-method §5.5: a lower compression ratio and fewer unique starts mean more templated, less diverse
+    // responses; the tree sizes and span counts describe the folding. `top_span_<k>_count` keys vary with
+    // `topSpans` and carry no direction.
+    keys: {
+      compression_ratio: { direction: "higher", label: "compression" },
+      nodes_folded: { direction: "none", label: "nodes (folded)" },
+      nodes_unfolded: { direction: "none", label: "nodes (unfolded)" },
+      unique_starting_words: { direction: "higher", label: "unique starts" },
+      unique_responses: { direction: "higher", label: "unique responses" },
+      unique_templates: { direction: "higher", label: "unique templates" },
+      span_nodes: { direction: "none", label: "span nodes" },
+      spans_created: { direction: "none", label: "spans" },
+      folded_root_children: { direction: "none", label: "root children" }
+    }
   },
   params: DiversityParams,
   layer: (params: DiversityParams) =>

@@ -22,7 +22,19 @@ export const plugin = defineMetric({
     kind: "metric",
     version,
     description: "diff-ER/IP/EX (empo-method §5.1) from per-row EPITOME levels already saved in the predictions file (pred_*/gt_* columns)",
-    keys: ["diff_ER", "diff_IP", "diff_EX", "diff_mean", "pred_ER", "pred_IP", "pred_EX", "gt_ER", "gt_IP", "gt_EX"]
+    // diff-M is the squared distance to the human level (lower = closer to human); the levels themselves describe.
+    keys: {
+      diff_ER: { direction: "lower", label: "diff-ER" },
+      diff_IP: { direction: "lower", label: "diff-IP" },
+      diff_EX: { direction: "lower", label: "diff-EX" },
+      diff_mean: { direction: "lower", label: "diff-EPITOME" },
+      pred_ER: { direction: "none", label: "ER level" },
+      pred_IP: { direction: "none", label: "IP level" },
+      pred_EX: { direction: "none", label: "EX level" },
+      gt_ER: { direction: "none", label: "ER level (gold)" },
+      gt_IP: { direction: "none", label: "IP level (gold)" },
+      gt_EX: { direction: "none", label: "EX level (gold)" }
+    }
   },
   params: EpitomeSavedParams,
   layer: (params: EpitomeSavedParams) =>

@@ -1,3 +1,5 @@
+import type { MetricKeys } from "@empo/core/MetricKey"
+
 /** Length in Unicode code points, as Python's `len(str)` counts (not UTF-16 units). */
 export const codePointLength = (text: string): number => {
   let n = 0
@@ -29,4 +31,11 @@ export const aggregateLength = (chars: ReadonlyArray<number>, tokens: ReadonlyAr
   tokens_max: tokens.reduce((a, b) => Math.max(a, b), 0)
 })
 
-export const LENGTH_KEYS: ReadonlyArray<string> = ["chars_mean", "chars_median", "tokens_mean", "tokens_median", "tokens_max"]
+/** Aggregate keys, for the manifest: lengths describe responses, neither direction is better. */
+export const LENGTH_KEYS: MetricKeys = {
+  chars_mean: { direction: "none", label: "chars" },
+  chars_median: { direction: "none", label: "chars median" },
+  tokens_mean: { direction: "none", label: "tokens" },
+  tokens_median: { direction: "none", label: "tokens median" },
+  tokens_max: { direction: "none", label: "tokens max" }
+}

@@ -1,3 +1,5 @@
+import type { MetricKeys } from "@empo/core/MetricKey"
+
 /** Word → number of utterances (documents) containing it. */
 export type WordCounts = ReadonlyMap<string, number>
 
@@ -78,6 +80,14 @@ export const aggregateNidf = (scores: ReadonlyArray<number>): Record<string, num
   }
 }
 
-export const NIDF_KEYS: ReadonlyArray<string> = [
-  "nidf_mean", "nidf_sd", "nidf_median", "nidf_min", "nidf_max", "nidf_mean_no_outliers", "nidf_n_no_outliers", "nidf_n"
-]
+/** Aggregate keys, for the manifest: a higher NIDF is a more specific (less generic) response. */
+export const NIDF_KEYS: MetricKeys = {
+  nidf_mean: { direction: "higher", label: "NIDF" },
+  nidf_sd: { direction: "none", label: "NIDF SD" },
+  nidf_median: { direction: "higher", label: "NIDF median" },
+  nidf_min: { direction: "none", label: "NIDF min" },
+  nidf_max: { direction: "none", label: "NIDF max" },
+  nidf_mean_no_outliers: { direction: "higher", label: "NIDF (|z|≤3)" },
+  nidf_n_no_outliers: { direction: "none", label: "n (|z|≤3)" },
+  nidf_n: { direction: "none", label: "n" }
+}
