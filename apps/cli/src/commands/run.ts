@@ -23,23 +23,20 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as os from "node:os"
 import { TokenizerLive } from "../MainLayer.ts"
-import { InputError } from "@empo/core"
+import { InputError, UserError } from "@empo/core"
 import { compareCommand } from "./compare.ts"
 import { dbOption, jsonOption, runsCommand } from "./runs.ts"
 
 /** Some runs of the sweep failed; their stages are in the store with errors and stderr tails. Exit code 1. */
-export class SweepFailedError extends Schema.TaggedError<SweepFailedError>()("SweepFailedError", {
+export class SweepFailedError extends UserError<SweepFailedError>()("SweepFailedError", {
   experiment: Schema.String,
   failed: Schema.Int,
   total: Schema.Int
-}) {
-  get exitCode(): number {
-    return 1
-  }
-  override get message(): string {
-    return `${this.failed} of ${this.total} runs of ${this.experiment} failed; see \`empo runs ls --experiment ${this.experiment} --status failed\` and \`empo runs show <id>\`, then rerun with --retry-failed`
-  }
-}
+}, {
+  exitCode: 1,
+  message: (e) =>
+    `${e.failed} of ${e.total} runs of ${e.experiment} failed; see \`empo runs ls --experiment ${e.experiment} --status failed\` and \`empo runs show <id>\`, then rerun with --retry-failed`
+}) {}
 
 const file = Args.file({ name: "experiment.yaml", exists: "yes" }).pipe(Args.withDescription("the experiment file"))
 const dryRun = Options.boolean("dry-run").pipe(Options.withDescription("print the runs, the stages to execute and the cache hits; run nothing"))
