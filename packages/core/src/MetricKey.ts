@@ -18,21 +18,20 @@ export type MetricKey = typeof MetricKey.Type
 /** The keys a plugin reports, by name. */
 export type MetricKeys = Readonly<Record<string, MetricKey>>
 
+/** Keys that share a direction, from `{ key: label }`: `{ ...keysWith("higher", { distinct_1: "distinct-1" }) }`. */
+export const keysWith = (direction: MetricDirection, labels: Readonly<Record<string, string>>): MetricKeys =>
+  Object.fromEntries(Object.entries(labels).map(([key, label]) => [key, { direction, label }]))
+
 /**
  * What TRL logs while training (SFT, DPO, IPO, KTO), as stored under `train.<key>`. Evaluation numbers carry
  * an `eval_` prefix and share the direction of the training number (see {@link trainingKeyOf}).
  */
 export const trainingMetricKeys: MetricKeys = {
-  loss: { direction: "lower", label: "loss" },
-  train_loss: { direction: "lower", label: "train loss (mean)" },
-  "rewards/accuracies": { direction: "higher", label: "reward acc." },
-  "rewards/margins": { direction: "higher", label: "reward margin" },
-  "rewards/chosen": { direction: "none", label: "reward chosen" },
-  "rewards/rejected": { direction: "none", label: "reward rejected" },
-  kl: { direction: "none", label: "KL" },
-  grad_norm: { direction: "none", label: "grad norm" },
-  learning_rate: { direction: "none", label: "LR" },
-  epoch: { direction: "none", label: "epoch" }
+  ...keysWith("lower", { loss: "loss", train_loss: "train loss (mean)" }),
+  ...keysWith("higher", { "rewards/accuracies": "reward acc.", "rewards/margins": "reward margin" }),
+  ...keysWith("none", {
+    "rewards/chosen": "reward chosen", "rewards/rejected": "reward rejected", kl: "KL", grad_norm: "grad norm", learning_rate: "LR", epoch: "epoch"
+  })
 }
 
 /** The {@link trainingMetricKeys} entry of a training key (`eval_loss` → `loss`), or undefined. */

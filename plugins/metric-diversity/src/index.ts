@@ -1,4 +1,4 @@
-import { defineMetric, type EvalItem, Metric, MetricResource, MetricScores, Tokenizer } from "@empo/core"
+import { defineMetric, type EvalItem, keysWith, Metric, MetricResource, MetricScores, Tokenizer } from "@empo/core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
@@ -26,15 +26,12 @@ export const plugin = defineMetric({
     // responses; the tree sizes and span counts describe the folding. `top_span_<k>_count` keys vary with
     // `topSpans` and carry no direction.
     keys: {
-      compression_ratio: { direction: "higher", label: "compression" },
-      nodes_folded: { direction: "none", label: "nodes (folded)" },
-      nodes_unfolded: { direction: "none", label: "nodes (unfolded)" },
-      unique_starting_words: { direction: "higher", label: "unique starts" },
-      unique_responses: { direction: "higher", label: "unique responses" },
-      unique_templates: { direction: "higher", label: "unique templates" },
-      span_nodes: { direction: "none", label: "span nodes" },
-      spans_created: { direction: "none", label: "spans" },
-      folded_root_children: { direction: "none", label: "root children" }
+      ...keysWith("higher", {
+        compression_ratio: "compression", unique_starting_words: "unique starts", unique_responses: "unique responses", unique_templates: "unique templates"
+      }),
+      ...keysWith("none", {
+        nodes_folded: "nodes (folded)", nodes_unfolded: "nodes (unfolded)", span_nodes: "span nodes", spans_created: "spans", folded_root_children: "root children"
+      })
     }
   },
   params: DiversityParams,

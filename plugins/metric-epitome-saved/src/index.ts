@@ -1,4 +1,4 @@
-import { defineMetric, type EvalItem, Metric, MetricError, MetricScores } from "@empo/core"
+import { defineMetric, type EvalItem, keysWith, Metric, MetricError, MetricScores } from "@empo/core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
@@ -24,16 +24,10 @@ export const plugin = defineMetric({
     description: "diff-ER/IP/EX (empo-method §5.1) from per-row EPITOME levels already saved in the predictions file (pred_*/gt_* columns)",
     // diff-M is the squared distance to the human level (lower = closer to human); the levels themselves describe.
     keys: {
-      diff_ER: { direction: "lower", label: "diff-ER" },
-      diff_IP: { direction: "lower", label: "diff-IP" },
-      diff_EX: { direction: "lower", label: "diff-EX" },
-      diff_mean: { direction: "lower", label: "diff-EPITOME" },
-      pred_ER: { direction: "none", label: "ER level" },
-      pred_IP: { direction: "none", label: "IP level" },
-      pred_EX: { direction: "none", label: "EX level" },
-      gt_ER: { direction: "none", label: "ER level (gold)" },
-      gt_IP: { direction: "none", label: "IP level (gold)" },
-      gt_EX: { direction: "none", label: "EX level (gold)" }
+      ...keysWith("lower", { diff_ER: "diff-ER", diff_IP: "diff-IP", diff_EX: "diff-EX", diff_mean: "diff-EPITOME" }),
+      ...keysWith("none", {
+        pred_ER: "ER level", pred_IP: "IP level", pred_EX: "EX level", gt_ER: "ER level (gold)", gt_IP: "IP level (gold)", gt_EX: "EX level (gold)"
+      })
     }
   },
   params: EpitomeSavedParams,

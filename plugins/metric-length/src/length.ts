@@ -1,4 +1,4 @@
-import type { MetricKeys } from "@empo/core/MetricKey"
+import { keysWith, type MetricKeys } from "@empo/core/MetricKey"
 
 /** Length in Unicode code points, as Python's `len(str)` counts (not UTF-16 units). */
 export const codePointLength = (text: string): number => {
@@ -32,10 +32,6 @@ export const aggregateLength = (chars: ReadonlyArray<number>, tokens: ReadonlyAr
 })
 
 /** Aggregate keys, for the manifest: lengths describe responses, neither direction is better. */
-export const LENGTH_KEYS: MetricKeys = {
-  chars_mean: { direction: "none", label: "chars" },
-  chars_median: { direction: "none", label: "chars median" },
-  tokens_mean: { direction: "none", label: "tokens" },
-  tokens_median: { direction: "none", label: "tokens median" },
-  tokens_max: { direction: "none", label: "tokens max" }
-}
+export const LENGTH_KEYS: MetricKeys = keysWith("none", {
+  chars_mean: "chars", chars_median: "chars median", tokens_mean: "tokens", tokens_median: "tokens median", tokens_max: "tokens max"
+})

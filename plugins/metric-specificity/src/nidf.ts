@@ -1,4 +1,4 @@
-import type { MetricKeys } from "@empo/core/MetricKey"
+import { keysWith, type MetricKeys } from "@empo/core/MetricKey"
 
 /** Word → number of utterances (documents) containing it. */
 export type WordCounts = ReadonlyMap<string, number>
@@ -82,12 +82,6 @@ export const aggregateNidf = (scores: ReadonlyArray<number>): Record<string, num
 
 /** Aggregate keys, for the manifest: a higher NIDF is a more specific (less generic) response. */
 export const NIDF_KEYS: MetricKeys = {
-  nidf_mean: { direction: "higher", label: "NIDF" },
-  nidf_sd: { direction: "none", label: "NIDF SD" },
-  nidf_median: { direction: "higher", label: "NIDF median" },
-  nidf_min: { direction: "none", label: "NIDF min" },
-  nidf_max: { direction: "none", label: "NIDF max" },
-  nidf_mean_no_outliers: { direction: "higher", label: "NIDF (|z|≤3)" },
-  nidf_n_no_outliers: { direction: "none", label: "n (|z|≤3)" },
-  nidf_n: { direction: "none", label: "n" }
+  ...keysWith("higher", { nidf_mean: "NIDF", nidf_median: "NIDF median", nidf_mean_no_outliers: "NIDF (|z|≤3)" }),
+  ...keysWith("none", { nidf_sd: "NIDF SD", nidf_min: "NIDF min", nidf_max: "NIDF max", nidf_n_no_outliers: "n (|z|≤3)", nidf_n: "n" })
 }

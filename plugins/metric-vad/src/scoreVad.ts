@@ -1,4 +1,4 @@
-import type { MetricKeys } from "@empo/core/MetricKey"
+import { keysWith, type MetricKeys } from "@empo/core/MetricKey"
 import type { Vad } from "./Lexicons.ts"
 
 /** The lexicons the scores are computed from. */
@@ -137,8 +137,5 @@ export const VAD_KEYS: MetricKeys = {
     [`${name}_abs_mean`, { direction: "lower", label: `|${diffLabel(name)}|` }],
     [`${name}_abs_sd`, { direction: "none", label: `|${diffLabel(name)}| SD` }]
   ] as const)),
-  response_max_v_mean: { direction: "none", label: "V max" },
-  response_max_a_mean: { direction: "none", label: "A max" },
-  response_max_d_mean: { direction: "none", label: "D max" },
-  response_max_intensity_mean: { direction: "none", label: "I max" }
+  ...keysWith("none", { response_max_v_mean: "V max", response_max_a_mean: "A max", response_max_d_mean: "D max", response_max_intensity_mean: "I max" })
 }
