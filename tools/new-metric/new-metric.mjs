@@ -93,7 +93,8 @@ export const plugin = defineMetric({
     kind: "metric",
     version,
     description: "TODO: what ${name} measures, in one line",
-    keys: ["${key}_mean"]
+    // Per aggregate key: which way is better ("higher" | "lower" | "none") and a short label for tables.
+    keys: { ${key}_mean: { direction: "none", label: "TODO: short label" } }
   },
   params: ${Pascal}Params,
   layer: (params: ${Pascal}Params) =>

@@ -1,4 +1,8 @@
 import * as Command from "@effect/cli/Command"
+import type { DuplicatePluginError } from "@empo/core"
+import type { Plugins } from "@empo/experiments/Plugins"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { countsCommand } from "./commands/counts.ts"
 import { dataCommand } from "./commands/data.ts"
 import { doctorCommand } from "./commands/doctor.ts"
@@ -8,6 +12,7 @@ import { modelCommand } from "./commands/model.ts"
 import { experimentCommands } from "./commands/run.ts"
 import { trainCommand } from "./commands/train.ts"
 import { tuiCommand } from "./commands/tui.ts"
+import { MainLayer } from "./MainLayer.ts"
 
 // Every command group lives in its own file under ./commands and is listed here, once.
 export const empo = Command.make("empo").pipe(
@@ -16,3 +21,11 @@ export const empo = Command.make("empo").pipe(
 )
 
 export const cli = Command.run(empo, { name: "empo", version: "0.1.0" })
+
+/**
+ * Runs `empo` on `argv` (as `process.argv`: node, script, then the arguments) with every service provided
+ * and plugins looked up in `catalogue`: bin.ts passes the app's (`PluginsLive`), a test its own (a toy
+ * plugin added). Failures are left to the caller (bin.ts turns them into messages and exit codes).
+ */
+export const runEmpo = (argv: ReadonlyArray<string>, catalogue: Layer.Layer<Plugins, DuplicatePluginError>) =>
+  cli(argv).pipe(Effect.provide(Layer.merge(MainLayer, catalogue)))

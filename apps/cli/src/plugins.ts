@@ -1,5 +1,6 @@
-import type { MetricPlugin } from "@empo/core"
+import type { DuplicatePluginError, MetricPlugin } from "@empo/core"
 import type { OptimizerPlugin } from "@empo/core/Optimizer"
+import { Plugins } from "@empo/experiments/Plugins"
 import { plugin as distinct } from "@empo/metric-distinct"
 import { plugin as diversity } from "@empo/metric-diversity"
 import { plugin as epitomeSaved } from "@empo/metric-epitome-saved"
@@ -10,6 +11,7 @@ import { dpoOptimizer } from "@empo/optimizer-dpo"
 import { ipoOptimizer } from "@empo/optimizer-ipo"
 import { ktoOptimizer } from "@empo/optimizer-kto"
 import { sftOptimizer } from "@empo/optimizer-sft"
+import type * as Layer from "effect/Layer"
 
 // The app's built-in plugins, listed explicitly (no scanning, no dynamic import). A new metric plugin is
 // one folder under plugins/ plus one entry here.
@@ -17,3 +19,6 @@ export const metricPlugins: ReadonlyArray<MetricPlugin> = [vad, specificity, div
 
 // Training stages; the plugin id is the `--stage` value of `empo train`.
 export const optimizerPlugins: ReadonlyArray<OptimizerPlugin> = [sftOptimizer, dpoOptimizer, ipoOptimizer, ktoOptimizer]
+
+/** The catalogue every command looks plugins up in (provided once, by bin.ts through `runEmpo`). */
+export const PluginsLive: Layer.Layer<Plugins, DuplicatePluginError> = Plugins.layer({ metrics: metricPlugins, optimizers: optimizerPlugins })

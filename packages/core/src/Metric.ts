@@ -4,7 +4,10 @@ import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import { UserError } from "./Errors.ts"
+import type { MetricKeys } from "./MetricKey.ts"
 import type { Tokenizer } from "./Tokenizer.ts"
+import type { PythonModule, WorkerClient } from "./Worker.ts"
 
 /** One response to score, with what metrics may compare it to. */
 export class EvalItem extends Schema.Class<EvalItem>("EvalItem")({
@@ -39,19 +42,15 @@ export class MetricScores extends Schema.Class<MetricScores>("MetricScores")({
 }) {}
 
 /** A metric failed: bad items (missing fields it needs), unreadable resources, or a bug. */
-export class MetricError extends Schema.TaggedError<MetricError>()("MetricError", {
+export class MetricError extends UserError<MetricError>()("MetricError", {
   metric: Schema.String,
   reason: Schema.String,
   /** 2 when the input is at fault (a missing column), else 1. */
   inputFault: Schema.optionalWith(Schema.Boolean, { default: () => false })
-}) {
-  get exitCode(): number {
-    return this.inputFault ? 2 : 1
-  }
-  override get message(): string {
-    return `metric ${this.metric}: ${this.reason}`
-  }
-}
+}, {
+  exitCode: (e) => (e.inputFault ? 2 : 1),
+  message: (e) => `metric ${e.metric}: ${e.reason}`
+}) {}
 
 /** A scoring service; one instance per configured metric plugin. */
 export interface MetricShape {
@@ -66,8 +65,15 @@ export interface MetricShape {
 /** The metric being run. */
 export class Metric extends Context.Tag("@empo/core/Metric")<Metric, MetricShape>() {}
 
-/** What a metric plugin's layer may use while it is built (reading its resources, tokenizing). */
-export type MetricEnvironment = FileSystem.FileSystem | Path.Path | Tokenizer
+/** What every metric plugin's layer may use while it is built (reading its resources, tokenizing). */
+export type MetricBaseEnvironment = FileSystem.FileSystem | Path.Path | Tokenizer
+
+/**
+ * What a metric plugin's layer may use: the base environment and the Python worker. Only a plugin whose
+ * manifest declares `python` gets a working {@link WorkerClient}; the others get one that refuses every
+ * request, so scoring feature metrics never starts Python.
+ */
+export type MetricEnvironment = MetricBaseEnvironment | WorkerClient
 
 /** A metric plugin: metadata, a params Schema, and a Layer factory that provides {@link Metric}. */
 export interface MetricPlugin<P = any> {
@@ -76,8 +82,10 @@ export interface MetricPlugin<P = any> {
     readonly kind: "metric"
     readonly version: string
     readonly description: string
-    /** Aggregate keys it reports, for docs and `--metrics` help. */
-    readonly keys: ReadonlyArray<string>
+    /** Aggregate keys it reports, each with the direction that is better and a short label (comparisons, docs). */
+    readonly keys: MetricKeys
+    /** The Python module this metric scores with: declaring it is what makes the runner provide the worker. */
+    readonly python?: PythonModule
   }
   readonly params: Schema.Schema<P, any>
   readonly layer: (params: P) => Layer.Layer<Metric, MetricError, MetricEnvironment>

@@ -2,7 +2,7 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import * as Path from "@effect/platform/Path"
-import { InputError, IoError } from "@empo/core"
+import { InputError, IoError, UserError } from "@empo/core"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -43,32 +43,21 @@ export class DownloadResult extends Schema.Class<DownloadResult>("DownloadResult
 }) {}
 
 /** The server or network failed (after retries). Exit code 1. */
-export class DownloadError extends Schema.TaggedError<DownloadError>()("DownloadError", {
+export class DownloadError extends UserError<DownloadError>()("DownloadError", {
   url: Schema.String,
   reason: Schema.String,
   cause: Schema.optional(Schema.Defect)
-}) {
-  get exitCode(): number {
-    return 1
-  }
-  override get message(): string {
-    return `download ${this.url}: ${this.reason}`
-  }
-}
+}, { exitCode: 1, message: (e) => `download ${e.url}: ${e.reason}` }) {}
 
 /** The fetched bytes do not have the expected sha256; the partial file is deleted. Exit code 1. */
-export class ChecksumMismatch extends Schema.TaggedError<ChecksumMismatch>()("ChecksumMismatch", {
+export class ChecksumMismatch extends UserError<ChecksumMismatch>()("ChecksumMismatch", {
   url: Schema.String,
   expected: Schema.String,
   actual: Schema.String
-}) {
-  get exitCode(): number {
-    return 1
-  }
-  override get message(): string {
-    return `download ${this.url}: sha256 mismatch (expected ${this.expected}, got ${this.actual}); the partial file was removed`
-  }
-}
+}, {
+  exitCode: 1,
+  message: (e) => `download ${e.url}: sha256 mismatch (expected ${e.expected}, got ${e.actual}); the partial file was removed`
+}) {}
 
 /** The cache directory: `$EMPO_CACHE`, else `$HOME/.cache/empo`. */
 export const cacheDirConfig: Config.Config<string> = Config.string("EMPO_CACHE").pipe(

@@ -1,3 +1,4 @@
+import type { MetricDirection } from "@empo/core/MetricKey"
 import type { ComparisonData, ParamValue, RunId } from "@empo/store"
 import tQuantile from "@stdlib/stats-base-dists-t-quantile"
 import { welchTTest } from "@empo/metrics/Statistics"
@@ -181,9 +182,38 @@ export const renderCsv = (t: ComparisonTable): string => {
 
 const latexEscape = (s: string) => s.replace(/([\\&%$#_{}])/g, "\\$1").replaceAll("~", "\\textasciitilde{}")
 
-/** A booktabs table; the best mean of each metric in bold (higher is better), daggers mark p < 0.05. */
-export const renderLatex = (t: ComparisonTable): string => {
-  const best = Object.fromEntries(t.metrics.map((m) => [m, Math.max(...t.rows.map((r) => r.metrics[m]!.mean).filter(Number.isFinite))]))
+/** Which way is better for a metric key; undefined when nobody says (the catalogue's `metricKey`). */
+export type DirectionOf = (metric: string) => MetricDirection | undefined
+
+/**
+ * Index of the row with the best mean of each metric, by the metric's direction; undefined for metrics
+ * without one (`none` or unknown) and when no row has a finite mean. Pure.
+ */
+export const bestRows = (table: ComparisonTable, directionOf: DirectionOf): Record<string, number | undefined> => {
+  const best: Record<string, number | undefined> = {}
+  for (const metric of table.metrics) {
+    const direction = directionOf(metric)
+    const sign = direction === "higher" ? 1 : direction === "lower" ? -1 : 0
+    let winner: number | undefined
+    if (sign !== 0) {
+      table.rows.forEach((row, i) => {
+        const value = row.metrics[metric]?.mean
+        if (value === undefined || !Number.isFinite(value)) return
+        if (winner === undefined || sign * value > sign * table.rows[winner]!.metrics[metric]!.mean) winner = i
+      })
+    }
+    best[metric] = winner
+  }
+  return best
+}
+
+/**
+ * A booktabs table; the best mean of each metric in bold by its direction (none for metrics without one),
+ * daggers mark p < 0.05.
+ */
+export const renderLatex = (t: ComparisonTable, directionOf: DirectionOf): string => {
+  const bestRow = bestRows(t, directionOf)
+  const best = Object.fromEntries(t.metrics.map((m) => [m, bestRow[m] === undefined ? undefined : t.rows[bestRow[m]!]!.metrics[m]!.mean]))
   const head = header(t).map(latexEscape)
   const rows = t.rows.map((r) => [
     ...t.varying.map((k) => latexEscape(paramText(r.params[k] ?? null))), String(r.seeds.length),

@@ -1,6 +1,11 @@
 import type { ComparisonData, RunId, RunRecord, StageId } from "@empo/store"
 import { assert, describe, it } from "@effect/vitest"
-import { compareExperiment, renderCsv, renderLatex, renderTable } from "../src/Compare.ts"
+import { defineMetric, Metric, MetricScores } from "@empo/core"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import { bestRows, compareExperiment, renderCsv, renderLatex, renderTable } from "../src/Compare.ts"
+import { Plugins } from "../src/Plugins.ts"
 
 const run = (id: string, beta: number, seed: number) =>
   ({ id: id as RunId, experiment: "e", label: `beta=${beta} seed=${seed}`, seed, position: 0, configJson: "{}", status: "completed", createdAt: 0, startedAt: null, finishedAt: null }) as unknown as RunRecord
@@ -35,8 +40,39 @@ describe("compareExperiment", () => {
     assert.closeTo(b!.metrics["length.tokens_mean"]!.p!, 0.000257, 2e-5)
     assert.include(renderTable(table), "12 ± 2.5***")
     assert.include(renderCsv(table), "stages.preference.params.beta,runs,length.tokens_mean.mean")
-    assert.include(renderLatex(table), "\\textbf{12 $\\pm$ 2.5$^\\dagger$}")
+    assert.include(renderLatex(table, () => "higher"), "\\textbf{12 $\\pm$ 2.5$^\\dagger$}")
   })
+
+  it.effect("the LaTeX export bolds the minimum of a lower-is-better metric and nothing for one without a direction", () =>
+    Effect.gen(function* () {
+      const length = defineMetric({
+        manifest: {
+          id: "length", kind: "metric", version: "1.0.0", description: "test plugin with two directions",
+          keys: { tokens_mean: { direction: "lower", label: "tokens" }, chars_mean: { direction: "none", label: "chars" } }
+        },
+        params: Schema.Struct({}),
+        layer: () => Layer.succeed(Metric, Metric.of({ id: "length", version: "1.0.0", params: {}, resources: [], score: () => Effect.succeed(new MetricScores({ metric: "length", version: "1.0.0", params: {}, resources: [], perItem: {}, aggregate: {} })) }))
+      })
+      const plugins = yield* Plugins.make({ metrics: [length], optimizers: [] })
+      const directionOf = (key: string) => plugins.metricKey(key)?.direction
+      const withChars: ComparisonData = {
+        ...data,
+        summary: [...data.summary, ...data.runs.map((r, i) => ({ runId: r.id, stageId: `evaluate-${r.id}` as StageId, key: "length.chars_mean", value: i }))]
+      }
+      const table = compareExperiment("e", withChars)
+      if (!("rows" in table)) throw table
+      assert.deepStrictEqual(bestRows(table, directionOf), { "length.chars_mean": undefined, "length.tokens_mean": 0 })
+      const latex = renderLatex(table, directionOf)
+      // β 0.1 has the lower mean of tokens (2 vs 12): bold; chars has no direction: nothing bold.
+      assert.include(latex, "\\textbf{2 $\\pm$ 2.5}")
+      assert.notInclude(latex, "\\textbf{12")
+      assert.strictEqual(latex.match(/\\textbf/g)?.length, 1)
+      // The training table: a loss is lower-is-better, reward accuracies higher, unknown keys undescribed.
+      assert.strictEqual(directionOf("train.eval_loss"), "lower")
+      assert.strictEqual(directionOf("train.rewards/accuracies"), "higher")
+      assert.isUndefined(directionOf("generate.seconds"))
+      assert.isUndefined(directionOf("length.unknown_key"))
+    }))
 
   it("selects metrics by prefix and names the known ones for an unknown request", () => {
     const train = compareExperiment("e", data, { metrics: ["train."] })

@@ -1,6 +1,6 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import { type EvalItem, type InputError, IoError, type MetricEnvironment, type MetricError, MetricScores, type MetricShape } from "@empo/core"
+import { type EvalItem, type InputError, IoError, type MetricBaseEnvironment, type MetricError, MetricScores, type MetricShape, type UnknownPluginError } from "@empo/core"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -52,13 +52,17 @@ export const cacheKey = (itemsHash: string, metric: MetricShape): string =>
 
 const ScoresJson = Schema.parseJson(MetricScores)
 
-/** Runs several metrics over items read once, reusing cached results keyed by content. */
+/**
+ * Runs several metrics over items read once, reusing cached results keyed by content. It never needs the
+ * Python worker itself: a `WorkerClient` in the caller's context reaches only the metrics that declare
+ * `python` (a run of feature metrics starts no Python), and such a metric fails clearly without one.
+ */
 export class MetricRunner extends Context.Tag("@empo/metrics/MetricRunner")<MetricRunner, {
   readonly run: (
     items: ReadonlyArray<EvalItem>,
     metrics: ReadonlyArray<MetricRequest>,
     options?: RunOptions
-  ) => Effect.Effect<RunResult, InputError | MetricError | IoError, MetricEnvironment>
+  ) => Effect.Effect<RunResult, UnknownPluginError | InputError | MetricError | IoError, MetricBaseEnvironment>
 }>() {
   static readonly layer: Layer.Layer<MetricRunner, never, MetricRegistry> = Layer.effect(
     MetricRunner,

@@ -1,6 +1,7 @@
 export * from "./Comparison.ts"
 export * from "./MetricRegistry.ts"
 export * from "./MetricRunner.ts"
+export * from "./ModelFiles.ts"
 export * from "./Predictions.ts"
 export * from "./Results.ts"
 export * from "./Statistics.ts"

@@ -6,7 +6,7 @@ import { metricContract } from "../src/testing/metricContract.ts"
 
 // The contract suite itself, on the smallest possible plugin.
 const words = defineMetric({
-  manifest: { id: "words", kind: "metric", version: "0.1.0", description: "whitespace words per response", keys: ["words_mean"] },
+  manifest: { id: "words", kind: "metric", version: "0.1.0", description: "whitespace words per response", keys: { words_mean: { direction: "none", label: "words" } } },
   params: Schema.Struct({ minLength: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), { default: () => 0 }) }),
   layer: (params) =>
     Layer.succeed(Metric, Metric.of({

@@ -1,6 +1,7 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Path from "@effect/platform/Path"
+import { UserError } from "@empo/core/Errors"
 import { Tokenizer, type TokenizerShape } from "@empo/core/Tokenizer"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
@@ -23,30 +24,16 @@ export const NLTK_PUNKT_TAB_URL = "https://raw.githubusercontent.com/nltk/nltk_d
 export const CACHED_PUNKT_FILE = "nltk/punkt_english.json"
 
 /** A Punkt parameters file that cannot be read or does not have the expected shape. */
-export class TokenizerDataError extends Schema.TaggedError<TokenizerDataError>()("TokenizerDataError", {
+export class TokenizerDataError extends UserError<TokenizerDataError>()("TokenizerDataError", {
   path: Schema.String,
   reason: Schema.String
-}) {
-  get exitCode(): number {
-    return 2
-  }
-  override get message(): string {
-    return `Punkt parameters ${this.path}: ${this.reason}`
-  }
-}
+}, { exitCode: 2, message: (e) => `Punkt parameters ${e.path}: ${e.reason}` }) {}
 
 /** Downloading NLTK's Punkt data failed (network, HTTP status, or an archive without English parameters). */
-export class TokenizerDownloadError extends Schema.TaggedError<TokenizerDownloadError>()("TokenizerDownloadError", {
+export class TokenizerDownloadError extends UserError<TokenizerDownloadError>()("TokenizerDownloadError", {
   url: Schema.String,
   reason: Schema.String
-}) {
-  get exitCode(): number {
-    return 1
-  }
-  override get message(): string {
-    return `could not download NLTK Punkt data from ${this.url}: ${this.reason}`
-  }
-}
+}, { exitCode: 1, message: (e) => `could not download NLTK Punkt data from ${e.url}: ${e.reason}` }) {}
 
 const sha256 = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
 

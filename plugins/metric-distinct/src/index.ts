@@ -1,4 +1,4 @@
-import { defineMetric, type EvalItem, Metric, MetricResource, MetricScores, Tokenizer } from "@empo/core"
+import { defineMetric, type EvalItem, keysWith, Metric, MetricResource, MetricScores, Tokenizer } from "@empo/core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
@@ -22,7 +22,10 @@ export const plugin = defineMetric({
     kind: "metric",
     version,
     description: "Corpus distinct-n (unique n-grams / all n-grams, within responses) and n-gram entropy in bits, over NLTK tokens",
-    keys: ["distinct_1", "distinct_2", "distinct_3", "entropy_1", "entropy_2", "entropy_3"]
+    // More distinct n-grams and a flatter n-gram distribution mean more diverse responses.
+    keys: keysWith("higher", {
+      distinct_1: "distinct-1", distinct_2: "distinct-2", distinct_3: "distinct-3", entropy_1: "H1 (bits)", entropy_2: "H2 (bits)", entropy_3: "H3 (bits)"
+    })
   },
   params: DistinctParams,
   layer: (params: DistinctParams) =>

@@ -1,4 +1,4 @@
-import { defineMetric, type EvalItem, Metric, MetricResource, MetricScores, Tokenizer } from "@empo/core"
+import { defineMetric, type EvalItem, keysWith, Metric, MetricResource, MetricScores, Tokenizer } from "@empo/core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
@@ -22,17 +22,17 @@ export const plugin = defineMetric({
     kind: "metric",
     version,
     description: "The study's span/template folding (empo-method §5.5): compression ratio of the response tree, unique starting words, templates, span nodes",
-    keys: [
-      "compression_ratio",
-      "nodes_folded",
-      "nodes_unfolded",
-      "unique_starting_words",
-      "unique_responses",
-      "unique_templates",
-      "span_nodes",
-      "spans_created",
-      "folded_root_children"
-    ]
+    // empo-method §5.5: a lower compression ratio and fewer unique starts mean more templated, less diverse
+    // responses; the tree sizes and span counts describe the folding. `top_span_<k>_count` keys vary with
+    // `topSpans` and carry no direction.
+    keys: {
+      ...keysWith("higher", {
+        compression_ratio: "compression", unique_starting_words: "unique starts", unique_responses: "unique responses", unique_templates: "unique templates"
+      }),
+      ...keysWith("none", {
+        nodes_folded: "nodes (folded)", nodes_unfolded: "nodes (unfolded)", span_nodes: "span nodes", spans_created: "spans", folded_root_children: "root children"
+      })
+    }
   },
   params: DiversityParams,
   layer: (params: DiversityParams) =>

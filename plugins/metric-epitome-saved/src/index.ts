@@ -1,4 +1,4 @@
-import { defineMetric, type EvalItem, Metric, MetricError, MetricScores } from "@empo/core"
+import { defineMetric, type EvalItem, keysWith, Metric, MetricError, MetricScores } from "@empo/core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
@@ -22,7 +22,13 @@ export const plugin = defineMetric({
     kind: "metric",
     version,
     description: "diff-ER/IP/EX (empo-method §5.1) from per-row EPITOME levels already saved in the predictions file (pred_*/gt_* columns)",
-    keys: ["diff_ER", "diff_IP", "diff_EX", "diff_mean", "pred_ER", "pred_IP", "pred_EX", "gt_ER", "gt_IP", "gt_EX"]
+    // diff-M is the squared distance to the human level (lower = closer to human); the levels themselves describe.
+    keys: {
+      ...keysWith("lower", { diff_ER: "diff-ER", diff_IP: "diff-IP", diff_EX: "diff-EX", diff_mean: "diff-EPITOME" }),
+      ...keysWith("none", {
+        pred_ER: "ER level", pred_IP: "IP level", pred_EX: "EX level", gt_ER: "ER level (gold)", gt_IP: "IP level (gold)", gt_EX: "EX level (gold)"
+      })
+    }
   },
   params: EpitomeSavedParams,
   layer: (params: EpitomeSavedParams) =>

@@ -1,3 +1,5 @@
+import { keysWith, type MetricKeys } from "@empo/core/MetricKey"
+
 /** Length in Unicode code points, as Python's `len(str)` counts (not UTF-16 units). */
 export const codePointLength = (text: string): number => {
   let n = 0
@@ -29,4 +31,7 @@ export const aggregateLength = (chars: ReadonlyArray<number>, tokens: ReadonlyAr
   tokens_max: tokens.reduce((a, b) => Math.max(a, b), 0)
 })
 
-export const LENGTH_KEYS: ReadonlyArray<string> = ["chars_mean", "chars_median", "tokens_mean", "tokens_median", "tokens_max"]
+/** Aggregate keys, for the manifest: lengths describe responses, neither direction is better. */
+export const LENGTH_KEYS: MetricKeys = keysWith("none", {
+  chars_mean: "chars", chars_median: "chars median", tokens_mean: "tokens", tokens_median: "tokens median", tokens_max: "tokens max"
+})

@@ -2,6 +2,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { EvalItem, Metric } from "@empo/core/Metric"
 import { sharedData } from "@empo/core/testing/sharedData"
 import { NltkTokenizer } from "@empo/text"
+import { noWorker } from "@empo/metrics/testing/metricContract"
 import { readTildeCsv } from "@empo/text/testing/predictions"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
@@ -9,6 +10,7 @@ import { codePointLength, plugin } from "../src/index.ts"
 
 const LengthLive = plugin.layer({}).pipe(
   Layer.provide(NltkTokenizer.layerFromFile(sharedData("nltk", "punkt_english.json"))),
+  Layer.provide(noWorker),
   Layer.provide(NodeContext.layer)
 )
 

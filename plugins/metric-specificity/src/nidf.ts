@@ -1,3 +1,5 @@
+import { keysWith, type MetricKeys } from "@empo/core/MetricKey"
+
 /** Word → number of utterances (documents) containing it. */
 export type WordCounts = ReadonlyMap<string, number>
 
@@ -78,6 +80,8 @@ export const aggregateNidf = (scores: ReadonlyArray<number>): Record<string, num
   }
 }
 
-export const NIDF_KEYS: ReadonlyArray<string> = [
-  "nidf_mean", "nidf_sd", "nidf_median", "nidf_min", "nidf_max", "nidf_mean_no_outliers", "nidf_n_no_outliers", "nidf_n"
-]
+/** Aggregate keys, for the manifest: a higher NIDF is a more specific (less generic) response. */
+export const NIDF_KEYS: MetricKeys = {
+  ...keysWith("higher", { nidf_mean: "NIDF", nidf_median: "NIDF median", nidf_mean_no_outliers: "NIDF (|z|≤3)" }),
+  ...keysWith("none", { nidf_sd: "NIDF SD", nidf_min: "NIDF min", nidf_max: "NIDF max", nidf_n_no_outliers: "n (|z|≤3)", nidf_n: "n" })
+}

@@ -3,6 +3,7 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import { EvalItem, Metric } from "@empo/core/Metric"
 import { sharedData } from "@empo/core/testing/sharedData"
 import { NltkTokenizer } from "@empo/text"
+import { noWorker } from "@empo/metrics/testing/metricContract"
 import { readTildeCsv } from "@empo/text/testing/predictions"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
@@ -13,7 +14,7 @@ import { buildCounts, nidfTable, plugin, responseNidf, SpecificityParams } from 
 
 const params = Schema.decodeUnknownSync(SpecificityParams)({ counts: sharedData("empathetic_dialogues", "ed_counts.json") })
 const TokenizerLive = NltkTokenizer.layerFromFile(sharedData("nltk", "punkt_english.json")).pipe(Layer.provide(NodeContext.layer))
-const Environment = Layer.mergeAll(NodeContext.layer, TokenizerLive)
+const Environment = Layer.mergeAll(NodeContext.layer, TokenizerLive, noWorker)
 const SpecificityLive = plugin.layer(params).pipe(Layer.provide(Environment))
 
 const items = (file: string, column: "gens" | "gen_targets") =>

@@ -1,3 +1,4 @@
+import { keysWith, type MetricKeys } from "@empo/core/MetricKey"
 import type { Vad } from "./Lexicons.ts"
 
 /** The lexicons the scores are computed from. */
@@ -119,8 +120,22 @@ export const aggregateVad = (columns: Record<VadColumn, ReadonlyArray<number>>):
   return aggregate
 }
 
-/** Aggregate keys, for the manifest. */
-export const VAD_KEYS: ReadonlyArray<string> = [
-  ...DIFF_COLUMNS.flatMap((name) => [`${name}_signed_mean`, `${name}_abs_mean`, `${name}_abs_sd`]),
-  "response_max_v_mean", "response_max_a_mean", "response_max_d_mean", "response_max_intensity_mean"
-]
+const DIMENSION_LABEL: Record<string, string> = { v: "V", a: "A", d: "D", intensity: "I" }
+const diffLabel = (name: (typeof DIFF_COLUMNS)[number]) => {
+  const [, kind, dimension] = /^diff_(max|mean)_(.+)$/.exec(name)!
+  return `Δ${DIMENSION_LABEL[dimension!]} ${kind}`
+}
+
+/**
+ * Aggregate keys, for the manifest. The study (after Lee et al.) wants a response close to its context's
+ * emotion, so the mean |diff| is lower-is-better; the signed mean can err either way and the SD and the
+ * response maxima describe rather than score.
+ */
+export const VAD_KEYS: MetricKeys = {
+  ...Object.fromEntries(DIFF_COLUMNS.flatMap((name) => [
+    [`${name}_signed_mean`, { direction: "none", label: `${diffLabel(name)} (signed)` }],
+    [`${name}_abs_mean`, { direction: "lower", label: `|${diffLabel(name)}|` }],
+    [`${name}_abs_sd`, { direction: "none", label: `|${diffLabel(name)}| SD` }]
+  ] as const)),
+  ...keysWith("none", { response_max_v_mean: "V max", response_max_a_mean: "A max", response_max_d_mean: "D max", response_max_intensity_mean: "I max" })
+}

@@ -2,6 +2,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { EvalItem, Metric } from "@empo/core/Metric"
 import { sharedData } from "@empo/core/testing/sharedData"
 import { NltkTokenizer } from "@empo/text"
+import { noWorker } from "@empo/metrics/testing/metricContract"
 import { readTildeCsv } from "@empo/text/testing/predictions"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
@@ -16,6 +17,7 @@ const params = Schema.decodeUnknownSync(VadParams)({
 })
 const Environment = Layer.mergeAll(
   NodeContext.layer,
+  noWorker,
   NltkTokenizer.layerFromFile(sharedData("nltk", "punkt_english.json")).pipe(Layer.provide(NodeContext.layer))
 )
 const VadLive = plugin.layer(params).pipe(Layer.provide(Environment))

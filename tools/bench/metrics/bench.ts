@@ -12,12 +12,19 @@ import { plugin as length } from "@empo/metric-length"
 import { plugin as specificity } from "@empo/metric-specificity"
 import { plugin as vad } from "@empo/metric-vad"
 import { readPredictions } from "@empo/metrics"
+import { WorkerClient, WorkerError } from "@empo/core/Worker"
+import * as Layer from "effect/Layer"
 import { NltkTokenizer, wordTokenize } from "@empo/text"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { execFileSync } from "node:child_process"
 import * as os from "node:os"
 import * as path from "node:path"
+
+// The benchmarked metrics are feature metrics: none may reach the Python worker.
+const featureMetricsOnly = Layer.succeed(WorkerClient, WorkerClient.of({
+  request: (method) => new WorkerError({ method, kind: "missing", reason: "the metrics benchmark runs no Python" })
+}))
 
 const file = process.argv[2] ?? sharedData("predictions", "baseline_zephyr-7b-sft-full.txt")
 const punkt = sharedData("nltk", "punkt_english.json")
@@ -68,7 +75,7 @@ const program = Effect.gen(function* () {
   for (const [plugin, raw] of plugins) {
     const params = yield* Schema.decodeUnknown(plugin.params)(raw)
     const fresh = NltkTokenizer.make(punktParams, { name: "punkt_english.json", sha256 })
-    const metric = yield* Effect.provide(Metric, plugin.layer(params)).pipe(Effect.provideService(Tokenizer, fresh))
+    const metric = yield* Effect.provide(Metric, plugin.layer(params)).pipe(Effect.provideService(Tokenizer, fresh), Effect.provide(featureMetricsOnly))
     const c0 = process.cpuUsage()
     const t0 = performance.now()
     yield* metric.score(items)

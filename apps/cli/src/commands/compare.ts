@@ -2,6 +2,7 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import { compareExperiment, renderCsv, renderLatex, renderTable } from "@empo/experiments/Compare"
+import { Plugins } from "@empo/experiments/Plugins"
 import { RunStore } from "@empo/store"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -19,6 +20,7 @@ const format = Options.choice("format", ["table", "csv", "latex", "json"]).pipe(
 export const compareCommand = Command.make("compare", { db: dbOption, experiment, metrics, baseline, format }, (flags) =>
   Effect.gen(function* () {
     const store = yield* RunStore
+    const plugins = yield* Plugins
     const data = yield* store.comparisonData(flags.experiment)
     const baselineId = Option.isSome(flags.baseline) ? yield* store.resolveRunId(flags.baseline.value) : undefined
     const requested = Option.map(flags.metrics, (m) => m.split(",").map((s) => s.trim()).filter((s) => s !== ""))
@@ -26,7 +28,7 @@ export const compareCommand = Command.make("compare", { db: dbOption, experiment
     if (!("rows" in table)) return yield* table
     const rendered = flags.format === "json" ? JSON.stringify(table, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2)
       : flags.format === "csv" ? renderCsv(table).trimEnd()
-      : flags.format === "latex" ? renderLatex(table).trimEnd()
+      : flags.format === "latex" ? renderLatex(table, (key) => plugins.metricKey(key)?.direction).trimEnd()
       : renderTable(table)
     yield* Console.log(rendered)
   }).pipe(Effect.provide(RunStore.layer(flags.db)))).pipe(

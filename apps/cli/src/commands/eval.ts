@@ -2,11 +2,11 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Path from "@effect/platform/Path"
-import { type EvalItem, InputError } from "@empo/core"
+import { type EvalItem, InputError, parseParams } from "@empo/core"
+import { Plugins } from "@empo/experiments/Plugins"
 import {
   type Comparison,
   compareRuns,
-  MetricRegistry,
   type MetricRequest,
   MetricRunner,
   type Predictions,
@@ -24,7 +24,6 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import { TokenizerLive } from "../MainLayer.ts"
-import { metricPlugins } from "../plugins.ts"
 
 const predictions = Options.text("predictions").pipe(
   Options.optional,
@@ -36,7 +35,7 @@ const format = Options.choice("format", PredictionsFormat.literals).pipe(
 )
 const metrics = Options.text("metrics").pipe(
   Options.optional,
-  Options.withDescription(`comma-separated metric ids (${metricPlugins.map((p) => p.manifest.id).join(", ")}); default: all that apply`)
+  Options.withDescription("comma-separated metric ids (an unknown id lists the known ones); default: every metric plugin that applies")
 )
 const responseColumn = Options.text("response-column").pipe(
   Options.optional,
@@ -47,7 +46,7 @@ const json = Options.boolean("json").pipe(Options.withDescription("print JSON in
 const out = Options.text("out").pipe(Options.optional, Options.withDescription("directory for per-item scores (scores.jsonl, scores.csv) and summary.json"))
 const param = Options.text("param").pipe(
   Options.repeated,
-  Options.withDescription("metric parameter as <metric>.<key>=<value> (value read as JSON when it parses), e.g. vad.vadLexicon=lexicons/NRC-VAD-Lexicon.txt")
+  Options.withDescription("metric parameter as <metric>.<key>=<value> (numbers, true/false, JSON lists and objects, else text), e.g. vad.vadLexicon=lexicons/NRC-VAD-Lexicon.txt")
 )
 const cacheDir = Options.text("cache-dir").pipe(Options.optional, Options.withDescription("metric result cache (default: $EMPO_CACHE/metrics, else ~/.cache/empo/metrics)"))
 const noCache = Options.boolean("no-cache").pipe(Options.withDescription("neither read nor write cached metric results"))
@@ -63,30 +62,16 @@ const files = Args.text({ name: "file" }).pipe(Args.repeated)
 const fail = (reason: string, field: string) => Effect.fail(new InputError({ reason, field }))
 
 /** `vad.vadLexicon=path` → per-metric raw params (decoded later by each plugin's Schema). */
-const parseParams = (entries: ReadonlyArray<string>) =>
-  Effect.gen(function* () {
-    const byMetric: Record<string, Record<string, unknown>> = {}
-    for (const entry of entries) {
-      const match = /^([a-z][a-z0-9-]*)\.([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(entry)
-      if (match === null) return yield* fail(`--param ${entry}: expected <metric>.<key>=<value>`, "param")
-      const [, metric, key, raw] = match
-      let value: unknown = raw
-      try {
-        value = JSON.parse(raw!)
-      } catch {
-        // Not JSON: a plain string such as a path.
-      }
-      ;(byMetric[metric!] ??= {})[key!] = value
-    }
-    return byMetric
-  })
+const parseMetricParams = (entries: ReadonlyArray<string>) =>
+  parseParams(entries, { minDepth: { depth: 2, shape: "<metric>.<key>=<value>" } })
 
 const hasSavedEpitome = (p: Predictions) => p.columns.includes("pred_ER_scores")
 
 const chooseMetrics = (requested: Option.Option<string>, loaded: Predictions, isHuman: boolean) =>
   Effect.gen(function* () {
+    const plugins = yield* Plugins
     const ids = Option.match(requested, {
-      onNone: () => metricPlugins.map((p) => p.manifest.id).filter((id) => id !== "epitome-saved" || (hasSavedEpitome(loaded) && !isHuman)),
+      onNone: () => plugins.ids("metric").filter((id) => id !== "epitome-saved" || (hasSavedEpitome(loaded) && !isHuman)),
       onSome: (list) => list.split(",").map((s) => s.trim()).filter((s) => s !== "")
     })
     if (ids.length === 0) return yield* fail("--metrics lists no metric", "metrics")
@@ -144,7 +129,7 @@ export const evalCommand = Command.make(
   (flags) =>
     Effect.gen(function* () {
       const runner = yield* MetricRunner
-      const params = yield* parseParams(flags.param)
+      const params = yield* parseMetricParams(flags.param)
       const cache = flags.noCache ? undefined : Option.isSome(flags.cacheDir) ? flags.cacheDir.value : yield* defaultCacheDir
       const readOptions = { format: flags.format, responseColumn: Option.getOrUndefined(flags.responseColumn), human: flags.human }
 
@@ -181,7 +166,7 @@ export const evalCommand = Command.make(
     }).pipe(
       Effect.provide(
         MetricRunner.layer.pipe(
-          Layer.provideMerge(MetricRegistry.layer(metricPlugins)),
+          Layer.provideMerge(Plugins.metricRegistry),
           Layer.provideMerge(Option.match(flags.punkt, { onNone: () => TokenizerLive, onSome: (file) => NltkTokenizer.layerFromFile(file) }))
         )
       )

@@ -13,7 +13,7 @@ import {
   type StagePlanStatus,
   type SweepSummary
 } from "@empo/experiments"
-import { MetricRegistry, MetricRunner } from "@empo/metrics"
+import { MetricRunner } from "@empo/metrics"
 import { RunStore } from "@empo/store"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -22,32 +22,26 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as os from "node:os"
 import { StageServicesLive } from "../StageServicesLive.ts"
-import { InputError } from "@empo/core"
-import { metricPlugins, optimizerPlugins } from "../plugins.ts"
+import { InputError, UserError } from "@empo/core"
 import { compareCommand } from "./compare.ts"
 import { dbOption, jsonOption, runsCommand } from "./runs.ts"
 
 /** Some runs of the sweep failed; their stages are in the store with errors and stderr tails. Exit code 1. */
-export class SweepFailedError extends Schema.TaggedError<SweepFailedError>()("SweepFailedError", {
+export class SweepFailedError extends UserError<SweepFailedError>()("SweepFailedError", {
   experiment: Schema.String,
   failed: Schema.Int,
   total: Schema.Int
-}) {
-  get exitCode(): number {
-    return 1
-  }
-  override get message(): string {
-    return `${this.failed} of ${this.total} runs of ${this.experiment} failed; see \`empo runs ls --experiment ${this.experiment} --status failed\` and \`empo runs show <id>\`, then rerun with --retry-failed`
-  }
-}
+}, {
+  exitCode: 1,
+  message: (e) =>
+    `${e.failed} of ${e.total} runs of ${e.experiment} failed; see \`empo runs ls --experiment ${e.experiment} --status failed\` and \`empo runs show <id>\`, then rerun with --retry-failed`
+}) {}
 
 const file = Args.file({ name: "experiment.yaml", exists: "yes" }).pipe(Args.withDescription("the experiment file"))
 const dryRun = Options.boolean("dry-run").pipe(Options.withDescription("print the runs, the stages to execute and the cache hits; run nothing"))
 const concurrency = Options.integer("concurrency").pipe(Options.withDefault(1), Options.withDescription("stages run at the same time"))
 const retryFailed = Options.boolean("retry-failed").pipe(Options.withDescription("run stages that failed before again (they are skipped otherwise)"))
 const workDir = Options.text("work-dir").pipe(Options.optional, Options.withDescription("where stage outputs go (default: `stages/` beside the store)"))
-
-const PluginsLive = Plugins.layer({ optimizers: optimizerPlugins, metrics: metricPlugins })
 
 const actionText: Record<StagePlanStatus["action"], string> = {
   run: "run", cached: "cached (completed)", "failed-skip": "skip (failed; --retry-failed)", retry: "retry (failed before)", restart: "restart (interrupted)"
@@ -129,7 +123,7 @@ const runSweep = (plan: ExperimentPlan, flags: { readonly concurrency: number; r
     Effect.provide(Runner.layer.pipe(
       Layer.provide(StageExecutors.fromCatalog),
       Layer.provide(StageServicesLive),
-      Layer.provide(MetricRunner.layer.pipe(Layer.provide(MetricRegistry.layer(metricPlugins))))
+      Layer.provide(MetricRunner.layer.pipe(Layer.provide(Plugins.metricRegistry)))
     ))
   )
 
@@ -138,7 +132,7 @@ export const runCommand = Command.make("run", { file, dryRun, concurrency, retry
     const plan = yield* loadExperiment(flags.file)
     if (flags.concurrency < 1) return yield* new InputError({ reason: "--concurrency must be at least 1", field: "--concurrency" })
     return yield* (flags.dryRun ? dryRunReport(plan, flags) : runSweep(plan, flags))
-  }).pipe(Effect.provide(Layer.merge(RunStore.layer(flags.db), PluginsLive)))
+  }).pipe(Effect.provide(RunStore.layer(flags.db)))
 ).pipe(Command.withDescription("Run (or resume) an experiment: every run of its sweep, shared stages once; progress on stderr"))
 
 /** The experiment commands, registered together in Cli.ts. */

@@ -2,8 +2,8 @@ import * as Command from "@effect/cli/Command"
 import * as Path from "@effect/platform/Path"
 import { Plugins } from "@empo/experiments/Plugins"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { fileURLToPath } from "node:url"
-import { metricPlugins, optimizerPlugins } from "../plugins.ts"
 import { dbOption } from "./runs.ts"
 
 // Sweeps launched from the TUI run this very CLI (`empo run <file> --db <db>`) in their own process.
@@ -13,6 +13,7 @@ export const tuiCommand = Command.make("tui", { db: dbOption }, (flags) =>
   Effect.gen(function* () {
     const path = yield* Path.Path
     const db = path.resolve(flags.db)
+    const plugins = yield* Plugins
     // Ink draws only the final frame when it thinks it runs under CI (CI=true is common in shells on shared
     // GPU hosts); a TUI the user opened in a terminal must draw live. Loaded lazily, so other commands start
     // without React and Ink.
@@ -21,7 +22,7 @@ export const tuiCommand = Command.make("tui", { db: dbOption }, (flags) =>
     yield* renderTui({
       dbPath: db,
       // The catalog `empo run` validates against, so the Launch screen accepts exactly what the runner will.
-      plugins: Plugins.layer({ optimizers: optimizerPlugins, metrics: metricPlugins }),
+      plugins: Layer.succeed(Plugins, plugins),
       runnerCommand: [process.execPath, empoBin, "run"],
       stateDir: path.join(path.dirname(db), "launches"),
       experimentsDir: "experiments",

@@ -1,4 +1,12 @@
-import { type ComparisonRow, type ComparisonTable, compareExperiment, type MetricCell, type UnknownMetricKeyError } from "@empo/experiments/Compare"
+import {
+  bestRows,
+  type ComparisonRow,
+  type ComparisonTable,
+  compareExperiment,
+  type DirectionOf,
+  type MetricCell,
+  type UnknownMetricKeyError
+} from "@empo/experiments/Compare"
 import type { ComparisonData, ParamValue, RunId } from "@empo/store"
 
 /**
@@ -7,12 +15,9 @@ import type { ComparisonData, ParamValue, RunId } from "@empo/store"
  */
 export interface ScreenComparison {
   readonly table: ComparisonTable
-  /** Index of the best row per metric (direction from `lowerIsBetter`). */
+  /** Index of the best row per metric, by the direction its plugin's manifest gives (none without one). */
   readonly best: Readonly<Record<string, number | undefined>>
 }
-
-/** Loss-like metrics are better when lower; what the study reports (distinct-n, empathy, VAD…) when higher. */
-export const lowerIsBetter = (metric: string): boolean => /loss|perplexity|\bppl\b|error|seconds|_time\b/i.test(metric)
 
 /** Keeps only `runIds` (all runs when undefined). Pure. */
 export const restrictToRuns = (data: ComparisonData, runIds: ReadonlyArray<string> | undefined): ComparisonData => {
@@ -21,30 +26,14 @@ export const restrictToRuns = (data: ComparisonData, runIds: ReadonlyArray<strin
   return { runs: data.runs.filter((r) => keep.has(r.id)), params: data.params.filter((p) => keep.has(p.runId)), summary: data.summary.filter((s) => keep.has(s.runId)) }
 }
 
-/** Index of the best mean of each metric, or undefined when no row has a finite mean. Pure. */
-export const bestRows = (table: ComparisonTable): Record<string, number | undefined> => {
-  const best: Record<string, number | undefined> = {}
-  for (const metric of table.metrics) {
-    const sign = lowerIsBetter(metric) ? -1 : 1
-    let winner: number | undefined
-    table.rows.forEach((row, i) => {
-      const value = row.metrics[metric]?.mean
-      if (value === undefined || !Number.isFinite(value)) return
-      if (winner === undefined || sign * value > sign * table.rows[winner]!.metrics[metric]!.mean) winner = i
-    })
-    best[metric] = winner
-  }
-  return best
-}
-
 /** Compares the chosen runs (or the whole sweep) against the configuration `baseline` belongs to. Pure. */
 export const screenComparison = (
   experiment: string,
   data: ComparisonData,
-  options: { readonly runIds?: ReadonlyArray<string> | undefined; readonly baseline?: RunId | undefined }
+  options: { readonly runIds?: ReadonlyArray<string> | undefined; readonly baseline?: RunId | undefined; readonly directionOf: DirectionOf }
 ): ScreenComparison | UnknownMetricKeyError => {
   const table = compareExperiment(experiment, restrictToRuns(data, options.runIds), { baseline: options.baseline })
-  return "rows" in table ? { table, best: bestRows(table) } : table
+  return "rows" in table ? { table, best: bestRows(table, options.directionOf) } : table
 }
 
 /** `*` p < .05, `**` p < .01, `***` p < .001 (Welch's t-test across seeds, against the baseline). */

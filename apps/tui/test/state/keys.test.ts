@@ -1,6 +1,6 @@
 import type { Key } from "ink"
 import { describe, expect, it } from "vitest"
-import { bestRows, formatCell, restrictToRuns, shortParamNames, varyingParams } from "../../src/compare/sweepComparison.ts"
+import { formatCell, restrictToRuns, shortParamNames, varyingParams } from "../../src/compare/sweepComparison.ts"
 import { sparkline } from "../../src/ui/components/Sparkline.tsx"
 import { Command, describeKeys, keyBindings, matches, splitKeys } from "../../src/ui/key/keyBindings.ts"
 
@@ -55,16 +55,7 @@ describe("compare helpers", () => {
     })
   })
 
-  it("picks the best row by direction and formats mean ± CI with markers", () => {
-    const cell = (mean: number) => ({ n: 3, mean, ci95: 0.01 })
-    const table = {
-      experiment: "e", varying: [], metrics: ["eval.loss", "distinct-2"],
-      rows: [
-        { label: "a", params: {}, runs: [], seeds: [0], isBaseline: true, metrics: { "eval.loss": cell(0.5), "distinct-2": cell(0.4) } },
-        { label: "b", params: {}, runs: [], seeds: [0], isBaseline: false, metrics: { "eval.loss": cell(0.3), "distinct-2": cell(0.2) } }
-      ]
-    }
-    expect(bestRows(table as never)).toEqual({ "eval.loss": 1, "distinct-2": 0 })
+  it("formats mean ± CI with markers", () => {
     expect(formatCell({ n: 3, mean: 0.41234, ci95: 0.009937, p: 0.004 })).toBe("0.4123±0.0099**")
     expect(formatCell({ n: 1, mean: 0.62, ci95: Number.NaN })).toBe("0.62")
   })

@@ -1,11 +1,12 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
-import { EvalItem, Metric, type MetricPlugin } from "@empo/core"
+import { EvalItem, Metric, type MetricPlugin, WorkerClient, WorkerError } from "@empo/core"
 import { sharedData } from "@empo/core/testing/sharedData"
 import { NltkTokenizer } from "@empo/text"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import { metricWorker } from "../MetricRegistry.ts"
 
 /** A few ordinary items; plugins that read extra columns pass their own. */
 export const contractItems: ReadonlyArray<EvalItem> = [
@@ -15,8 +16,16 @@ export const contractItems: ReadonlyArray<EvalItem> = [
   new EvalItem({ id: "3", context: "My dog died.", response: "I'm so sorry to hear that.", target: "I am sorry for your loss.", emotion: "sad" })
 ]
 
-/** What plugin layers get in the contract suite: the platform and the NLTK tokenizer built from the shared Punkt data. */
-export const contractEnvironment = NltkTokenizer.layerFromFile(sharedData("nltk", "punkt_english.json")).pipe(
+/** A worker that refuses every request: what a feature metric's layer sees in unit tests. */
+export const noWorker: Layer.Layer<WorkerClient> = Layer.succeed(WorkerClient, WorkerClient.of({
+  request: (method) => Effect.fail(new WorkerError({ method, kind: "missing", reason: "no Python worker in this test (pass `worker` to metricContract)" }))
+}))
+
+/**
+ * What plugin layers get in the contract suite: the platform, the NLTK tokenizer built from the shared Punkt
+ * data, and {@link noWorker}.
+ */
+export const contractEnvironment = Layer.mergeAll(NltkTokenizer.layerFromFile(sharedData("nltk", "punkt_english.json")), noWorker).pipe(
   Layer.provideMerge(NodeContext.layer)
 )
 
@@ -28,6 +37,8 @@ export interface ContractOptions<P> {
   readonly items?: ReadonlyArray<EvalItem>
   /** Extra check on the decoded params. */
   readonly checkParams?: (params: P) => void
+  /** The worker a plugin that declares `python` scores through (a real worker, or a fake for unit tests). */
+  readonly worker?: Layer.Layer<WorkerClient>
 }
 
 /**
@@ -36,10 +47,13 @@ export interface ContractOptions<P> {
  */
 export const metricContract = <P>(plugin: MetricPlugin<P>, options: ContractOptions<P>): void => {
   const items = options.items ?? contractItems
+  // The same worker rule as the registry: only a plugin that declares `python` reaches `options.worker`.
   const build = Effect.gen(function* () {
     const params = yield* Schema.decodeUnknown(plugin.params)(options.params ?? {})
-    return yield* Effect.provide(Metric, plugin.layer(params))
-  }).pipe(Effect.provide(contractEnvironment))
+    const worker = yield* metricWorker(plugin)
+    return yield* Effect.provide(Metric, plugin.layer(params)).pipe(Effect.provideService(WorkerClient, worker))
+  }).pipe(Effect.provide(options.worker === undefined ? contractEnvironment : Layer.merge(contractEnvironment, options.worker)))
+
 
   describe(`metric plugin contract: ${plugin.manifest.id}`, () => {
     it("has complete metadata", () => {
@@ -47,7 +61,12 @@ export const metricContract = <P>(plugin: MetricPlugin<P>, options: ContractOpti
       assert.strictEqual(plugin.manifest.kind, "metric")
       assert.match(plugin.manifest.version, /^\d+\.\d+\.\d+/)
       assert.isAbove(plugin.manifest.description.length, 10)
-      assert.isAbove(plugin.manifest.keys.length, 0)
+      const keys = Object.entries(plugin.manifest.keys)
+      assert.isAbove(keys.length, 0)
+      for (const [key, info] of keys) {
+        assert.include(["higher", "lower", "none"], info.direction, `direction of ${key}`)
+        assert.isAbove(info.label.length, 0, `label of ${key}`)
+      }
     })
 
     it.effect("decodes its default params", () =>
@@ -74,7 +93,7 @@ export const metricContract = <P>(plugin: MetricPlugin<P>, options: ContractOpti
         assert.isAbove(Object.keys(scores.perItem).length + Object.keys(scores.aggregate).length, 0)
         for (const [column, values] of Object.entries(scores.perItem)) assert.strictEqual(values.length, items.length, `column ${column}`)
         for (const [key, value] of Object.entries(scores.aggregate)) assert.isTrue(Number.isFinite(value), `aggregate ${key} = ${value}`)
-        for (const key of plugin.manifest.keys) assert.property(scores.aggregate, key)
+        for (const key of Object.keys(plugin.manifest.keys)) assert.property(scores.aggregate, key)
       }))
 
     it.effect("is deterministic", () =>

@@ -5,6 +5,7 @@ import * as Effect from "effect/Effect"
 import { Box, Text } from "ink"
 import { useMemo, useState } from "react"
 import { renderCsv, renderLatex } from "@empo/experiments/Compare"
+import { Plugins } from "@empo/experiments/Plugins"
 import type { RunId } from "@empo/store"
 import { screenComparison } from "../../compare/sweepComparison.ts"
 import { TableExport } from "../../data/TableExport.ts"
@@ -23,13 +24,19 @@ export interface CompareScreenProps extends ScreenProps {
 }
 
 export const CompareScreen = ({ experiment, runIds, width, height, navigate }: CompareScreenProps) => {
-  const query = useMemo(() => TuiStore.pipe(Effect.flatMap((store) => store.comparison(experiment))), [experiment])
-  const { data, error } = usePolledQuery(query, [experiment], 1000)
+  // The catalogue rides along with the data: its metric directions decide which row is best.
+  const query = useMemo(() => Effect.all({ data: TuiStore.pipe(Effect.flatMap((store) => store.comparison(experiment))), plugins: Plugins }), [experiment])
+  const { data: polled, error } = usePolledQuery(query, [experiment], 1000)
+  const data = polled?.data
+  const directionOf = useMemo(() => (key: string) => polled?.plugins.metricKey(key)?.direction, [polled?.plugins])
   const [baseline, setBaseline] = useState<RunId | undefined>(undefined)
   const [cursor, setCursor] = useState(0)
   const [firstMetric, setFirstMetric] = useState(0)
   const run = useAction()
-  const result = useMemo(() => (data === undefined ? undefined : screenComparison(experiment, data, { runIds, baseline })), [experiment, data, runIds, baseline])
+  const result = useMemo(
+    () => (data === undefined ? undefined : screenComparison(experiment, data, { runIds, baseline, directionOf })),
+    [experiment, data, runIds, baseline, directionOf]
+  )
   const comparison = result === undefined || !("table" in result) ? undefined : result
 
   useScreenKeys((input, key) => {
@@ -46,7 +53,7 @@ export const CompareScreen = ({ experiment, runIds, width, height, navigate }: C
     else if (matches(Command.ColumnsLeft, input, key)) setFirstMetric((m) => Math.max(0, m - 1))
     else if (matches(Command.ColumnsRight, input, key)) setFirstMetric((m) => Math.min(Math.max(0, table.metrics.length - 1), m + 1))
     else if (matches(Command.ExportCsv, input, key)) exportAs("csv", renderCsv(table))
-    else if (matches(Command.ExportLatex, input, key)) exportAs("tex", renderLatex(table))
+    else if (matches(Command.ExportLatex, input, key)) exportAs("tex", renderLatex(table, directionOf))
     else return false
     return true
   })
