@@ -23,6 +23,7 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import { MetricWorkerLive } from "../StageServicesLive.ts"
 import { TokenizerLive } from "../MainLayer.ts"
 
 const predictions = Options.text("predictions").pipe(
@@ -167,6 +168,7 @@ export const evalCommand = Command.make(
       Effect.provide(
         MetricRunner.layer.pipe(
           Layer.provideMerge(Plugins.metricRegistry),
+          Layer.provideMerge(MetricWorkerLive),
           Layer.provideMerge(Option.match(flags.punkt, { onNone: () => TokenizerLive, onSome: (file) => NltkTokenizer.layerFromFile(file) }))
         )
       )
