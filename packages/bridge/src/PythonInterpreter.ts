@@ -2,6 +2,7 @@
  * Finds the Python that runs the worker: `EMPO_PYTHON`, else `<repo>/.venv/bin/python`, checked once with
  * a `--version` probe (a layer, so it is resolved once per program rather than cached in module state).
  */
+import { UserError } from "@empo/core/Errors"
 import { execFile } from "node:child_process"
 import * as NodePath from "node:path"
 import * as Config from "effect/Config"
@@ -12,17 +13,13 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 
 /** No usable Python interpreter. Exit code 1; the message names the set-up command. */
-export class PythonNotFound extends Schema.TaggedError<PythonNotFound>()("PythonNotFound", {
+export class PythonNotFound extends UserError<PythonNotFound>()("PythonNotFound", {
   executable: Schema.String,
   detail: Schema.String
-}) {
-  get exitCode(): number {
-    return 1
-  }
-  override get message(): string {
-    return `no usable Python at ${this.executable} (${this.detail}); run \`npm run setup\` to create .venv, or set EMPO_PYTHON`
-  }
-}
+}, {
+  exitCode: 1,
+  message: (e) => `no usable Python at ${e.executable} (${e.detail}); run \`npm run setup\` to create .venv, or set EMPO_PYTHON`
+}) {}
 
 /** The resolved interpreter. */
 export interface PythonInterpreterShape {

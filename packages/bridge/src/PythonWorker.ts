@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as NodePath from "node:path"
 import * as Readline from "node:readline"
 import { fileURLToPath } from "node:url"
+import { UserError } from "@empo/core/Errors"
 import type { PythonModule } from "@empo/core/Worker"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
@@ -27,31 +28,25 @@ import { pythonRoot, WorkerLaunch } from "./WorkerLaunch.ts"
 const SETUP_HINT = "run `npm run setup` to create the Python environment (.venv), or set EMPO_PYTHON"
 
 /** torch, transformers or TRL (or the worker package itself) cannot be imported. Exit code 1. */
-export class PythonStackMissing extends Schema.TaggedError<PythonStackMissing>()("PythonStackMissing", {
+export class PythonStackMissing extends UserError<PythonStackMissing>()("PythonStackMissing", {
   detail: Schema.String
-}) {
-  get exitCode(): number {
-    return 1
-  }
-  override get message(): string {
-    return `the Python training stack is not installed (${this.detail}); ${SETUP_HINT}`
-  }
-}
+}, {
+  exitCode: 1,
+  message: (e) => `the Python training stack is not installed (${e.detail}); ${SETUP_HINT}`
+}) {}
 
 /** The worker process exited while requests were pending (or before it was ready). */
-export class WorkerCrashed extends Schema.TaggedError<WorkerCrashed>()("WorkerCrashed", {
+export class WorkerCrashed extends UserError<WorkerCrashed>()("WorkerCrashed", {
   processExitCode: Schema.NullOr(Schema.Int),
   signal: Schema.NullOr(Schema.String),
   stderrTail: Schema.String
-}) {
-  get exitCode(): number {
-    return 1
+}, {
+  exitCode: 1,
+  message: (e) => {
+    const how = e.signal === null ? `exit code ${e.processExitCode}` : `signal ${e.signal}`
+    return `the Python worker died (${how})${e.stderrTail === "" ? "" : `; last stderr:\n${e.stderrTail}`}`
   }
-  override get message(): string {
-    const how = this.signal === null ? `exit code ${this.processExitCode}` : `signal ${this.signal}`
-    return `the Python worker died (${how})${this.stderrTail === "" ? "" : `; last stderr:\n${this.stderrTail}`}`
-  }
-}
+}) {}
 
 /** A request ran past its hard timeout and was cancelled. */
 export class WorkerTimeout extends Schema.TaggedError<WorkerTimeout>()("WorkerTimeout", {
@@ -73,20 +68,16 @@ export class WorkerCancelled extends Schema.TaggedError<WorkerCancelled>()("Work
 }
 
 /** The request raised inside Python; `input` means its payload or data is wrong (exit code 2). */
-export class WorkerRequestFailed extends Schema.TaggedError<WorkerRequestFailed>()("WorkerRequestFailed", {
+export class WorkerRequestFailed extends UserError<WorkerRequestFailed>()("WorkerRequestFailed", {
   method: Schema.String,
   kind: Schema.Literal("input", "failed"),
   pythonType: Schema.String,
   detail: Schema.String,
   traceback: Schema.String
-}) {
-  get exitCode(): number {
-    return this.kind === "input" ? 2 : 1
-  }
-  override get message(): string {
-    return this.kind === "input" ? this.detail : `${this.method} failed: ${this.pythonType}: ${this.detail}`
-  }
-}
+}, {
+  exitCode: (e) => e.kind === "input" ? 2 : 1,
+  message: (e) => e.kind === "input" ? e.detail : `${e.method} failed: ${e.pythonType}: ${e.detail}`
+}) {}
 
 /** A plugin module named in `EMPO_WORKER_PLUGINS` cannot be imported by the worker. Exit code 1. */
 export class WorkerPluginMissing extends Schema.TaggedError<WorkerPluginMissing>()("WorkerPluginMissing", {

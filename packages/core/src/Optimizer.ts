@@ -12,7 +12,7 @@ import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import * as Struct from "effect/Struct"
-import { InputError } from "./Errors.ts"
+import { InputError, UserError } from "./Errors.ts"
 import { LoraSettings, type TrainEvent, TrainHyperParameters, TrainingBackend, type TrainingError, TrainRequest, type TrainStage } from "./Training.ts"
 
 /**
@@ -22,18 +22,14 @@ import { LoraSettings, type TrainEvent, TrainHyperParameters, TrainingBackend, t
 export class TrainJob extends Schema.Class<TrainJob>("TrainJob")(Struct.omit(TrainRequest.fields, "stage", "hyper")) {}
 
 /** A training stage that was refused or failed. Input faults (bad params, wrong data shape) exit 2. */
-export class OptimizerError extends Schema.TaggedError<OptimizerError>()("OptimizerError", {
+export class OptimizerError extends UserError<OptimizerError>()("OptimizerError", {
   optimizer: Schema.String,
   reason: Schema.String,
   inputFault: Schema.optionalWith(Schema.Boolean, { default: () => false })
-}) {
-  get exitCode(): number {
-    return this.inputFault ? 2 : 1
-  }
-  override get message(): string {
-    return `optimizer ${this.optimizer}: ${this.reason}`
-  }
-}
+}, {
+  exitCode: (e) => e.inputFault ? 2 : 1,
+  message: (e) => `optimizer ${e.optimizer}: ${e.reason}`
+}) {}
 
 /** A configured optimizer (one plugin + its decoded params). */
 export interface OptimizerShape {
@@ -70,19 +66,6 @@ export interface OptimizerPlugin<P = any> {
 
 /** Identity helper that checks a plugin value against {@link OptimizerPlugin}. */
 export const defineOptimizer = <P>(plugin: OptimizerPlugin<P>): OptimizerPlugin<P> => plugin
-
-/** Looks up plugins by id; unknown ids fail with an {@link InputError} listing the known ones. */
-export const makeOptimizerRegistry = (plugins: ReadonlyArray<OptimizerPlugin>) => {
-  const byId = new Map(plugins.map((plugin) => [plugin.manifest.id, plugin] as const))
-  const ids = [...byId.keys()].sort()
-  const get = (id: string): Effect.Effect<OptimizerPlugin, InputError> => {
-    const plugin = byId.get(id)
-    return plugin === undefined
-      ? Effect.fail(new InputError({ reason: `unknown optimizer "${id}"; known: ${ids.join(", ")}`, field: "optimizer" }))
-      : Effect.succeed(plugin)
-  }
-  return { ids, get } as const
-}
 
 /** Preset names a plugin ships (file names without `.json`). */
 export const listPresets = Effect.fn("Optimizer.listPresets")(function*(plugin: OptimizerPlugin) {
@@ -135,34 +118,6 @@ export const resolveOptimizerParams = Effect.fn("Optimizer.resolveParams")(funct
     )
   )
 })
-
-/**
- * Parses `k=v` overrides from the command line: numbers, booleans and comma lists become JSON values,
- * dotted keys nest (`lora.r=8`).
- */
-export const parseParamOverrides = (pairs: ReadonlyArray<string>): Effect.Effect<Record<string, unknown>, InputError> =>
-  Effect.gen(function*() {
-    const out: Record<string, unknown> = {}
-    for (const pair of pairs) {
-      const eq = pair.indexOf("=")
-      if (eq <= 0) return yield* new InputError({ reason: `expected key=value, got "${pair}"`, field: "param" })
-      const keys = pair.slice(0, eq).split(".")
-      let target = out
-      for (const key of keys.slice(0, -1)) {
-        const next = target[key]
-        target = (typeof next === "object" && next !== null ? next : (target[key] = {})) as Record<string, unknown>
-      }
-      target[keys[keys.length - 1]!] = parseScalar(pair.slice(eq + 1))
-    }
-    return out
-  })
-
-const parseScalar = (text: string): unknown => {
-  if (text === "true" || text === "false") return text === "true"
-  if (text !== "" && !Number.isNaN(Number(text))) return Number(text)
-  if (text.includes(",")) return text.split(",").map((part) => part.trim()).filter((part) => part !== "").map(parseScalar)
-  return text
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Shared params of the TRL-backed plugins

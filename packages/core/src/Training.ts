@@ -10,6 +10,7 @@ import type * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type * as Stream from "effect/Stream"
 import { Conversation } from "./Chat.ts"
+import { UserError } from "./Errors.ts"
 
 /** Which TRL trainer runs: SFTTrainer, DPOTrainer (`sigmoid` / `ipo` loss) or KTOTrainer. */
 export const TrainStage = Schema.Literal("sft", "dpo", "ipo", "kto")
@@ -268,20 +269,16 @@ export const TrainingFailureKind = Schema.Literal("input", "missing", "crashed",
 export type TrainingFailureKind = typeof TrainingFailureKind.Type
 
 /** A training or generation run did not complete. */
-export class TrainingError extends Schema.TaggedError<TrainingError>()("TrainingError", {
+export class TrainingError extends UserError<TrainingError>()("TrainingError", {
   kind: TrainingFailureKind,
   reason: Schema.String,
   /** Python exception type, when the worker raised. */
   pythonType: Schema.optional(Schema.String),
   traceback: Schema.optional(Schema.String)
-}) {
-  get exitCode(): number {
-    return this.kind === "input" ? 2 : 1
-  }
-  override get message(): string {
-    return this.pythonType === undefined ? this.reason : `${this.pythonType}: ${this.reason}`
-  }
-}
+}, {
+  exitCode: (e) => e.kind === "input" ? 2 : 1,
+  message: (e) => e.pythonType === undefined ? e.reason : `${e.pythonType}: ${e.reason}`
+}) {}
 
 /** Runs TRL training and generation (implemented by `@empo/bridge` over the Python worker). */
 export interface TrainingBackendShape {

@@ -8,6 +8,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import { UserError } from "./Errors.ts"
 
 /** A Python module a plugin ships: imported by the worker by `name`, found in `path` (put on `PYTHONPATH`). */
 export interface PythonModule {
@@ -22,19 +23,15 @@ export const WorkerFailureKind = Schema.Literal("input", "failed", "missing", "c
 export type WorkerFailureKind = typeof WorkerFailureKind.Type
 
 /** A worker request failed. */
-export class WorkerError extends Schema.TaggedError<WorkerError>()("WorkerError", {
+export class WorkerError extends UserError<WorkerError>()("WorkerError", {
   method: Schema.String,
   kind: WorkerFailureKind,
   reason: Schema.String,
   traceback: Schema.optional(Schema.String)
-}) {
-  get exitCode(): number {
-    return this.kind === "input" ? 2 : 1
-  }
-  override get message(): string {
-    return `${this.method}: ${this.reason}`
-  }
-}
+}, {
+  exitCode: (e) => e.kind === "input" ? 2 : 1,
+  message: (e) => `${e.method}: ${e.reason}`
+}) {}
 
 /** A running worker's request channel (untyped; plugins use {@link callMethod}). */
 export interface WorkerClientShape {

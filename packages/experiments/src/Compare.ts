@@ -1,3 +1,4 @@
+import { UserError } from "@empo/core/Errors"
 import type { MetricDirection } from "@empo/core/MetricKey"
 import type { ComparisonData, ParamValue, RunId } from "@empo/store"
 import tQuantile from "@stdlib/stats-base-dists-t-quantile"
@@ -35,17 +36,13 @@ export interface ComparisonTable {
 }
 
 /** `--metrics` named something no run reported. Exit code 2. */
-export class UnknownMetricKeyError extends Schema.TaggedError<UnknownMetricKeyError>()("UnknownMetricKeyError", {
+export class UnknownMetricKeyError extends UserError<UnknownMetricKeyError>()("UnknownMetricKeyError", {
   requested: Schema.String,
   known: Schema.Array(Schema.String)
-}) {
-  get exitCode(): number {
-    return 2
-  }
-  override get message(): string {
-    return `no run reported a metric \`${this.requested}\`; known: ${this.known.join(", ") || "(none yet: have the runs finished?)"}`
-  }
-}
+}, {
+  exitCode: 2,
+  message: (e) => `no run reported a metric \`${e.requested}\`; known: ${e.known.join(", ") || "(none yet: have the runs finished?)"}`
+}) {}
 
 // Bookkeeping numbers every stage reports; `--metrics train.` etc. still selects them explicitly.
 const bookkeeping = ["dataset.", "model.", "items.", "generate.", "train."]

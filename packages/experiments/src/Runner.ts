@@ -65,32 +65,26 @@ export interface SweepSummary {
 }
 
 /** Another runner process still owns a stage of this experiment. Exit code 2. */
-export class RunnerBusyError extends Schema.TaggedError<RunnerBusyError>()("RunnerBusyError", {
+export class RunnerBusyError extends UserError<RunnerBusyError>()("RunnerBusyError", {
   experiment: Schema.String,
   pid: Schema.Number,
   host: Schema.optionalWith(Schema.String, { default: () => "" })
-}) {
-  get exitCode(): number {
-    return 2
+}, {
+  exitCode: 2,
+  message: (e) => {
+    const where = e.host === "" ? "" : ` on ${e.host}`
+    return `experiment ${e.experiment} is being run by process ${e.pid}${where}; wait for it or stop it first (its claim lapses a minute after it dies)`
   }
-  override get message(): string {
-    const where = this.host === "" ? "" : ` on ${this.host}`
-    return `experiment ${this.experiment} is being run by process ${this.pid}${where}; wait for it or stop it first (its claim lapses a minute after it dies)`
-  }
-}
+}) {}
 
 /** The work dir (where every stage's output goes) cannot be created, so no stage can run. Exit code 1. */
-export class WorkDirError extends Schema.TaggedError<WorkDirError>()("WorkDirError", {
+export class WorkDirError extends UserError<WorkDirError>()("WorkDirError", {
   path: Schema.String,
   reason: Schema.String
-}) {
-  get exitCode(): number {
-    return 1
-  }
-  override get message(): string {
-    return `cannot create work dir ${this.path}: ${this.reason}`
-  }
-}
+}, {
+  exitCode: 1,
+  message: (e) => `cannot create work dir ${e.path}: ${e.reason}`
+}) {}
 
 
 const tail = (text: string, lines = 40) => text.split("\n").slice(-lines).join("\n")

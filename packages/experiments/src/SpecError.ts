@@ -1,3 +1,4 @@
+import { UserError } from "@empo/core/Errors"
 import * as Schema from "effect/Schema"
 
 /** One problem in an experiment file, located in the YAML source. */
@@ -10,16 +11,13 @@ export class SpecIssue extends Schema.Class<SpecIssue>("SpecIssue")({
 }) {}
 
 /** An experiment file that cannot be used: bad YAML, wrong types, unknown plugins, bad sweep axes. Exit code 2. */
-export class SpecError extends Schema.TaggedError<SpecError>()("SpecError", {
+export class SpecError extends UserError<SpecError>()("SpecError", {
   file: Schema.String,
   issues: Schema.NonEmptyArray(SpecIssue)
-}) {
-  get exitCode(): number {
-    return 2
-  }
-  override get message(): string {
-    return this.issues
-      .map((i) => `${this.file}:${i.line}:${i.column}: ${i.field === "" ? "" : `\`${i.field}\`: `}${i.message}`)
+}, {
+  exitCode: 2,
+  message: (e) =>
+    e.issues
+      .map((i) => `${e.file}:${i.line}:${i.column}: ${i.field === "" ? "" : `\`${i.field}\`: `}${i.message}`)
       .join("\n")
-  }
-}
+}) {}

@@ -84,4 +84,21 @@ describe("plan ids", () => {
       assert.isFalse(plan.runs.some((r) => Object.keys(r.params).some((k) => k.startsWith("executor."))))
       assert.strictEqual(sha(runs), "c66a9ef8661dca4e74885f073ff43c0be284cdea7c34d1fcd75ba0183da2cd44")
     }).pipe(Effect.provide(TestEnv)))
+
+  it.effect("the same sweep under two executor settings maps to the same run and stage ids", () =>
+    Effect.gen(function* () {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "empo-plan-ids-"))
+      const load = (executor: string) => {
+        const file = path.join(dir, `${executor === "" ? "plain" : "timeout"}.yaml`)
+        fs.writeFileSync(file, spec + executor)
+        return loadExperiment(file)
+      }
+      const plain = yield* load("")
+      const timed = yield* load("executor:\n  kind: local\n  stageTimeoutSeconds: 3600\n")
+      fs.rmSync(dir, { recursive: true, force: true })
+      assert.strictEqual(timed.stageTimeoutSeconds, 3600)
+      assert.deepStrictEqual(timed.runs.map((r) => r.id), plain.runs.map((r) => r.id))
+      assert.deepStrictEqual([...timed.stages.keys()], [...plain.stages.keys()])
+      assert.deepStrictEqual(timed.runs.map((r) => r.stages), plain.runs.map((r) => r.stages))
+    }).pipe(Effect.provide(TestEnv)))
 })
