@@ -12,6 +12,8 @@ import { cacheKey, hashItems, MetricRunner } from "../src/MetricRunner.ts"
 import { hashModelFiles } from "../src/ModelFiles.ts"
 import { summarize, writeResults } from "../src/Results.ts"
 import { contractEnvironment } from "../src/testing/metricContract.ts"
+import { sharedData } from "@empo/core/testing/sharedData"
+import { NltkTokenizer } from "@empo/text"
 
 let scored = 0
 const chars = defineMetric({
@@ -133,8 +135,12 @@ const fakeWorker = () => {
   return { requests, layer }
 }
 
+// The tokenizer only: the contract environment's refusing worker would shadow the worker each test provides.
 const registryOf = (plugins: Parameters<typeof MetricRegistry.layer>[0]) =>
-  MetricRunner.layer.pipe(Layer.provideMerge(MetricRegistry.layer(plugins)), Layer.provideMerge(contractEnvironment), Layer.provideMerge(NodeContext.layer))
+  MetricRunner.layer.pipe(
+    Layer.provideMerge(MetricRegistry.layer(plugins)),
+    Layer.provideMerge(NltkTokenizer.layerFromFile(sharedData("nltk", "punkt_english.json"))),
+    Layer.provideMerge(NodeContext.layer))
 
 describe("metrics that use the Python worker", () => {
   it.effect("a metric that declares `python` scores through the caller's WorkerClient", () => {
