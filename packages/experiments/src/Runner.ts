@@ -1,6 +1,7 @@
 import { isPlatformError, type PlatformError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
+import { UserError } from "@empo/core/Errors"
 import { type MetricPoint, type RunId, RunStore, type StageId, type StageRecord, type StoreError } from "@empo/store"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
