@@ -50,6 +50,27 @@ export interface RunnerOptions {
 
 const DEFAULT_LEASE_MILLIS = 60_000
 
+/**
+ * Where a stage's files live, as the runner resolves them for its executors. Stages address each other by id
+ * only; this maps ids to places: folders under the work dir for the local executor, and the seam where a remote
+ * executor maps them to a host's paths or a staging area.
+ */
+export interface StageLocations {
+  /** The completed output (what downstream stages read, what the store records). */
+  readonly output: (id: StageId) => string
+  /** Where an attempt writes before the runner moves it into place. */
+  readonly partial: (id: StageId) => string
+  /** The stage's resumable state: kept across attempts, removed when it completes. */
+  readonly checkpoints: (id: StageId) => string
+}
+
+/** `<workDir>/<id>`, `<id>.partial` and `<id>.checkpoints`: the local executor's layout. */
+export const localStageLocations = (workDir: string, join: (...parts: Array<string>) => string): StageLocations => ({
+  output: (id) => join(workDir, id),
+  partial: (id) => `${join(workDir, id)}.partial`,
+  checkpoints: (id) => `${join(workDir, id)}.checkpoints`
+})
+
 /** How each stage of a plan stands before running: what the dry run prints. */
 export interface StagePlanStatus {
   readonly stage: PlannedStage
@@ -122,7 +143,7 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
       const artifactKindOf = (kind: StageKind) => kinds.get(kind)?.artifactKind ?? "output"
       const poolOf = (kind: StageKind): StagePool => kinds.get(kind)?.pool ?? "compute"
 
-      const outputDirOf = (workDir: string, id: StageId) => path.join(workDir, id)
+      const outputDirOf = (workDir: string, id: StageId) => localStageLocations(workDir, path.join).output(id)
 
       const register = Effect.fn("Runner.register")(function* (plan: ExperimentPlan, options: Pick<RunnerOptions, "workDir">) {
         yield* store.upsertExperiment({ name: plan.name, description: plan.description, specFile: plan.file, spec: plan.specJson })
@@ -208,6 +229,7 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
           local: yield* Effect.makeSemaphore(Math.max(1, options.localConcurrency ?? 2))
         }
         const executor = options.executor ?? "local"
+        const locations = localStageLocations(options.workDir, path.join)
         const leaseMillis = options.leaseMillis ?? DEFAULT_LEASE_MILLIS
         type Outcome = "completed" | "failed" | "blocked"
         const outcomes = new Map<StageId, Deferred.Deferred<Outcome>>()
@@ -219,10 +241,10 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
         // Everything but the executor itself is uninterruptible, so a SIGINT always leaves the store and the
         // stage folder consistent: the stage is recorded as interrupted and its partial output removed.
         const execute = (stage: PlannedStage) => Effect.uninterruptibleMask((restore) => Effect.gen(function* () {
-          const finalDir = outputDirOf(options.workDir, stage.id)
-          const tempDir = `${finalDir}.partial`
-          const checkpointDir = `${finalDir}.checkpoints`
-          const upstream = Object.fromEntries(Object.entries(stage.deps).map(([role, id]) => [role, outputDirOf(options.workDir, id)]))
+          const finalDir = locations.output(stage.id)
+          const tempDir = locations.partial(stage.id)
+          const checkpointDir = locations.checkpoints(stage.id)
+          const upstream = Object.fromEntries(Object.entries(stage.deps).map(([role, id]) => [role, locations.output(id)]))
           yield* store.stageStarted(stage.id, { executor, host: options.host, pid: options.pid, leaseMillis })
           yield* emit({ _tag: "StageStarted", stage, runs: runsOfStage.get(stage.id) ?? [] })
           const started = yield* Clock.currentTimeMillis
