@@ -26,12 +26,12 @@ const start = (dir: string) => {
   return { child, exited, stderr: () => stderr }
 }
 
-const completedStages = (db: string): number => {
+const completedStages = (db: string, status = "completed"): number => {
   if (!fs.existsSync(db)) return 0
   try {
     const reader = new Database(db, { readonly: true, fileMustExist: true })
     try {
-      return (reader.prepare("SELECT count(*) AS n FROM stages WHERE status = 'completed'").get() as { n: number }).n
+      return (reader.prepare("SELECT count(*) AS n FROM stages WHERE status = ?").get(status) as { n: number }).n
     } finally {
       reader.close()
     }
@@ -95,7 +95,8 @@ describe("runner killed with SIGKILL mid-sweep", () => {
     const db = path.join(dir, "empo.db")
     const first = start(dir)
     const deadline = Date.now() + 60_000
-    while (completedStages(db) < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    // Interrupt while a stage works (not in the moment between two stages, when nothing is running to record).
+    while ((completedStages(db) < 4 || completedStages(db, "running") === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
     first.child.kill("SIGINT")
     // The fixture uses runMain's default teardown (exit 0 on interruption); the CLI maps it to 130.
     assert.oneOf(await first.exited, [0, 130], first.stderr())
