@@ -31,6 +31,6 @@ export const compareCommand = Command.make("compare", { db: dbOption, experiment
       : flags.format === "latex" ? renderLatex(table, (key) => plugins.metricKey(key)?.direction).trimEnd()
       : renderTable(table)
     yield* Console.log(rendered)
-  }).pipe(Effect.provide(RunStore.layer(flags.db)))).pipe(
+  }).pipe(Effect.provide(RunStore.layerReadOnly(flags.db)))).pipe(
   Command.withDescription("Compare an experiment's configurations: varying params, mean ± 95% CI across seeds, significance vs a baseline")
 )

@@ -93,7 +93,10 @@ const renderSummary = (plan: ExperimentPlan, summary: SweepSummary) =>
   [
     ...summary.runs.map((r) => `${r.id}  ${r.status.padEnd(9)}  ${r.label}`),
     `${plan.name}: ${summary.runs.filter((r) => r.status === "completed").length}/${summary.runs.length} runs completed; ${summary.executed} stages executed, ${summary.cached} cached, ${summary.failed} failed`,
-    `next: npx empo compare ${plan.name}`
+    // Nothing to compare when no run completed: the failures are what to look at.
+    summary.runs.some((r) => r.status === "completed")
+      ? `next: npx empo compare ${plan.name}`
+      : `next: npx empo runs ls --experiment ${plan.name} --status failed`
   ].join("\n")
 
 const dryRunReport = (plan: ExperimentPlan, flags: { readonly retryFailed: boolean; readonly json: boolean }) =>

@@ -33,7 +33,7 @@ const ls = Command.make("ls", { db: dbOption, experiment, status, json: jsonOpti
     if (flags.json) return yield* Console.log(JSON.stringify(runs, null, 2))
     if (runs.length === 0) return yield* Console.log("no runs (start one with `empo run <experiment.yaml>`)")
     yield* Console.log(runs.map(runLine).join("\n"))
-  }).pipe(Effect.provide(RunStore.layer(flags.db)))).pipe(Command.withDescription("List runs, newest experiments last"))
+  }).pipe(Effect.provide(RunStore.layerReadOnly(flags.db)))).pipe(Command.withDescription("List runs, newest experiments last"))
 
 const renderDetail = (d: RunDetail): string => {
   const lines = [
@@ -62,7 +62,7 @@ const show = Command.make("show", { db: dbOption, runId, json: jsonOption }, (fl
     const store = yield* RunStore
     const detail = yield* store.showRun(flags.runId)
     yield* Console.log(flags.json ? JSON.stringify(detail, null, 2) : renderDetail(detail))
-  }).pipe(Effect.provide(RunStore.layer(flags.db)))).pipe(Command.withDescription("Show one run: params, stages (status, attempts, errors), summary metrics, artifacts"))
+  }).pipe(Effect.provide(RunStore.layerReadOnly(flags.db)))).pipe(Command.withDescription("Show one run: params, stages (status, attempts, errors), summary metrics, artifacts"))
 
 export const runsCommand = Command.make("runs").pipe(
   Command.withDescription("Inspect the run store"),
