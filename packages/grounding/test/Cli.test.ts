@@ -105,7 +105,7 @@ describe("npx empo data build on corrupted CSVs", () => {
     const strict = await build(dir, out)
     expect(strict.code).toBe(2)
     const errorLines = strict.stderr.trimEnd().split("\n").filter((l) => !l.startsWith("building "))
-    expect(errorLines).toHaveLength(1)
+    expect(errorLines, strict.stderr).toHaveLength(1)
     expect(errorLines[0]).toMatch(new RegExp(`not-utf8/val\\.csv:${BAD_EMOTION_LINE}: file is not valid UTF-8`))
     expect(fs.existsSync(path.dirname(out))).toBe(false)
     const lenient = await build(dir, out, ["--allow-malformed"])
