@@ -77,12 +77,12 @@ describe("a stage plugin from outside the experiments package", () => {
       const runId = (JSON.parse(second.stdout) as { runs: ReadonlyArray<{ id: string }> }).runs[0]!.id
       const detail = yield* inStore(db, (store) => store.showRun(runId))
       const summary = Object.fromEntries(detail.summary.filter((s) => s.stageId === node.id).map((s) => [s.key, s.value]))
-      assert.strictEqual(summary["wordStats.resumedFromRow"], saved.rows)
-      assert.strictEqual(summary["wordStats.rows"], 240)
+      assert.strictEqual(summary["word-stats.resumedFromRow"], saved.rows)
+      assert.strictEqual(summary["word-stats.rows"], 240)
       assert.isFalse(fs.existsSync(path.dirname(progress)))
       const stats = JSON.parse(fs.readFileSync(path.join(work, node.id, "stats.json"), "utf8")) as { rows: number; words: number }
       assert.strictEqual(stats.rows, 240)
-      assert.strictEqual(summary["wordStats.words"], stats.words)
+      assert.strictEqual(summary["word-stats.words"], stats.words)
       const artifacts = yield* inStore(db, (store) => store.artifactsOf(node.id as never))
       assert.deepStrictEqual(artifacts.map((a) => [a.name, a.kind]), [["stats.json", "stats"]])
 

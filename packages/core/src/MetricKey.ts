@@ -23,7 +23,7 @@ export const keysWith = (direction: MetricDirection, labels: Readonly<Record<str
   Object.fromEntries(Object.entries(labels).map(([key, label]) => [key, { direction, label }]))
 
 /**
- * What TRL logs while training (SFT, DPO, IPO, KTO), as stored under `train.<key>`. Evaluation numbers carry
+ * What TRL logs while training (SFT, DPO, IPO, KTO), as stored under the training stage's role: `sft.<key>`, `preference.<key>`. Evaluation numbers carry
  * an `eval_` prefix and share the direction of the training number (see {@link trainingKeyOf}).
  */
 export const trainingMetricKeys: MetricKeys = {

@@ -38,16 +38,19 @@ export interface PluginOfKind {
   readonly executor: ExecutorPluginEntry
 }
 
+/** The run roles of training stages, in order: their summaries are `sft.<key>` and `preference.<key>`. */
+export const trainingRoles = ["sft", "preference"] as const
+
 /**
  * What a stored number means for comparisons: `<metric id>.<aggregate key>` from the metric's manifest,
- * `train.<key>` from the training table (`loss` lower, reward accuracies and margins higher); undefined for
- * keys nobody describes (no "best" is marked for them). Pure.
+ * `sft.<key>` and `preference.<key>` from the training table (`loss` lower, reward accuracies and margins higher);
+ * undefined for keys nobody describes (no "best" is marked for them). Pure.
  */
 export const metricKeyOf = (key: string, metrics: ReadonlyArray<MetricPlugin>): MetricKey | undefined => {
   const dot = key.indexOf(".")
   if (dot <= 0) return undefined
   const [prefix, rest] = [key.slice(0, dot), key.slice(dot + 1)]
-  if (prefix === "train") return trainingKeyOf(rest)
+  if ((trainingRoles as ReadonlyArray<string>).includes(prefix)) return trainingKeyOf(rest)
   const plugin = metrics.find((p) => p.manifest.id === prefix)
   return plugin === undefined || !Object.hasOwn(plugin.manifest.keys, rest) ? undefined : plugin.manifest.keys[rest]
 }

@@ -142,6 +142,12 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
       const kinds = new Map(stagePluginsOf(yield* Plugins).flatMap((p) => p.kinds.map((k) => [k.kind, k] as const)))
       const artifactKindOf = (kind: StageKind) => kinds.get(kind)?.artifactKind ?? "output"
       const poolOf = (kind: StageKind): StagePool => kinds.get(kind)?.pool ?? "compute"
+      // A stage's summaries are named by its role (`sft.loss`, `preference.loss`): stages of one kind report the
+      // same keys. The role is the same in every run that shares the stage (the planner derives it from the stage).
+      const summaryOf = (stage: PlannedStage, role: string | undefined, summary: Readonly<Record<string, number>>) =>
+        kinds.get(stage.kind)?.summaryKeys === "as-reported" || role === undefined
+          ? summary
+          : Object.fromEntries(Object.entries(summary).map(([key, value]) => [`${role}.${key}`, value]))
 
       const outputDirOf = (workDir: string, id: StageId) => localStageLocations(workDir, path.join).output(id)
 
@@ -214,7 +220,13 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
         })
 
         const runsOfStage = new Map<StageId, Array<string>>()
-        for (const r of plan.runs) for (const s of r.stages) runsOfStage.set(s.stageId, [...(runsOfStage.get(s.stageId) ?? []), r.label])
+        const roleOf = new Map<StageId, string>()
+        for (const r of plan.runs) {
+          for (const s of r.stages) {
+            runsOfStage.set(s.stageId, [...(runsOfStage.get(s.stageId) ?? []), r.label])
+            if (!roleOf.has(s.stageId)) roleOf.set(s.stageId, s.name)
+          }
+        }
 
         // Metric points from every stage go through one queue and reach SQLite in batches.
         const points = yield* Queue.unbounded<MetricPoint>()
@@ -298,7 +310,7 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
             yield* store.recordArtifact({ stageId: stage.id, name: file.name, kind: artifactKindOf(stage.kind), path: file.path, sha256: file.sha256, size: file.size })
           }
           yield* store.recordLineage(stage.id, consumed)
-          yield* store.setSummaryMetrics(stage.id, exit.value.summary ?? {})
+          yield* store.setSummaryMetrics(stage.id, summaryOf(stage, roleOf.get(stage.id), exit.value.summary ?? {}))
           if (exit.value.itemScores !== undefined && exit.value.itemScores.length > 0) yield* store.recordItemScores(stage.id, exit.value.itemScores)
           yield* store.stageCompleted(stage.id)
           // Checkpoints only serve an unfinished stage; on real models they are gigabytes.

@@ -52,7 +52,10 @@ export interface StageItemScores {
 
 /** What a finished stage reports besides its files. */
 export interface StageResult {
-  /** Summary values by key (the runner prefixes nothing: keys are stored as given). */
+  /**
+   * Summary values by key. The runner stores each under the stage's role in its runs (`loss` of the `sft` stage
+   * is `sft.loss`, of the `preference` stage `preference.loss`), unless the kind's `summaryKeys` is `as-reported`.
+   */
   readonly summary?: Readonly<Record<string, number>>
   readonly itemScores?: ReadonlyArray<StageItemScores>
 }
@@ -84,6 +87,12 @@ export interface StageKindDefinition<Inputs = any, R extends StageEnvironment = 
   readonly artifactKind: string
   readonly pool: StagePool
   readonly inputs: Schema.Schema<Inputs, any>
+  /**
+   * How its summary keys are stored: `by-role` (the default) prefixes the stage's role in the run, so two stages of
+   * one kind (SFT and preference training) never report the same key; `as-reported` keeps keys that already name
+   * their own source (the evaluate stage's `<metric>.<key>`, unique by metric plugin id).
+   */
+  readonly summaryKeys?: "by-role" | "as-reported"
   /** `R` is what it really uses (a subset of {@link StageEnvironment}), so a test can run it with just that. */
   readonly execute: (context: StageContext<Inputs>) => Effect.Effect<StageResult, StageFailure, R>
 }

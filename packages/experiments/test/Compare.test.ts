@@ -20,7 +20,7 @@ const data: ComparisonData = {
   ]),
   summary: ["a0", "a1", "a2", "b0", "b1", "b2"].flatMap((id, i) => [
     { runId: id as RunId, stageId: `evaluate-${id}` as StageId, key: "length.tokens_mean", value: (i < 3 ? 1 : 11) + (i % 3) },
-    { runId: id as RunId, stageId: `train-${id}` as StageId, key: "train.train_loss", value: 0.5 }
+    { runId: id as RunId, stageId: `train-${id}` as StageId, key: "preference.train_loss", value: 0.5 }
   ])
 }
 
@@ -68,17 +68,18 @@ describe("compareExperiment", () => {
       assert.notInclude(latex, "\\textbf{12")
       assert.strictEqual(latex.match(/\\textbf/g)?.length, 1)
       // The training table: a loss is lower-is-better, reward accuracies higher, unknown keys undescribed.
-      assert.strictEqual(directionOf("train.eval_loss"), "lower")
-      assert.strictEqual(directionOf("train.rewards/accuracies"), "higher")
+      assert.strictEqual(directionOf("sft.eval_loss"), "lower")
+      assert.strictEqual(directionOf("preference.rewards/accuracies"), "higher")
+      assert.isUndefined(directionOf("train.loss"), "training keys are named by role (sft., preference.)")
       assert.isUndefined(directionOf("generate.seconds"))
       assert.isUndefined(directionOf("length.unknown_key"))
     }))
 
   it("selects metrics by prefix and names the known ones for an unknown request", () => {
-    const train = compareExperiment("e", data, { metrics: ["train."] })
-    assert.isTrue("rows" in train && train.metrics[0] === "train.train_loss")
+    const train = compareExperiment("e", data, { metrics: ["preference."] })
+    assert.isTrue("rows" in train && train.metrics[0] === "preference.train_loss")
     const unknown = compareExperiment("e", data, { metrics: ["bleu"] })
     assert.isFalse("rows" in unknown)
-    if (!("rows" in unknown)) assert.include(unknown.message, "known: length.tokens_mean, train.train_loss")
+    if (!("rows" in unknown)) assert.include(unknown.message, "known: length.tokens_mean, preference.train_loss")
   })
 })

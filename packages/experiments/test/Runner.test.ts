@@ -1,9 +1,10 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type * as Path from "@effect/platform/Path"
-import type { Plugins } from "../src/Plugins.ts"
+import { Plugins } from "../src/Plugins.ts"
+import { compareExperiment, renderCsv } from "../src/Compare.ts"
 import { isUserFacingError } from "@empo/core"
-import { repoRoot } from "@empo/core/testing/sharedData"
+import { repoRoot, sharedData } from "@empo/core/testing/sharedData"
 import { type RunId, RunStore, type StageId } from "@empo/store"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
@@ -13,13 +14,15 @@ import { loadExperiment } from "../src/SpecLoader.ts"
 import { Runner, type RunnerOptions, WorkDirError } from "../src/Runner.ts"
 import { StageFailure, type StageContext } from "../src/StageExecutors.ts"
 import { scriptedExecutors } from "./fixtures/scriptedExecutors.ts"
-import { TestPlugins } from "./fixtures/plugins.ts"
+import { TestPlugins, TestPluginsWithIpo } from "./fixtures/plugins.ts"
 
 const fixture = path.join(repoRoot(), "experiments/_fixtures/sweep/experiment.yaml")
 
 const harness = <A, E>(
   behave: ((context: StageContext) => Effect.Effect<void, StageFailure> | undefined) | undefined,
-  body: (env: { calls: Array<string>; options: RunnerOptions; dir: string }) => Effect.Effect<A, E, Runner | RunStore | FileSystem.FileSystem | Path.Path | Plugins>
+  body: (env: { calls: Array<string>; options: RunnerOptions; dir: string }) => Effect.Effect<A, E, Runner | RunStore | FileSystem.FileSystem | Path.Path | Plugins>,
+  summary?: (context: StageContext) => Readonly<Record<string, number>> | undefined,
+  plugins: Layer.Layer<Plugins, unknown> = TestPlugins
 ) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
@@ -27,12 +30,12 @@ const harness = <A, E>(
     const calls: Array<string> = []
     const layer = Runner.layer.pipe(
       Layer.provideMerge(RunStore.layer(path.join(dir, "empo.db"))),
-      Layer.provide(scriptedExecutors(behave === undefined ? { calls } : { calls, behave })),
+      Layer.provide(scriptedExecutors({ calls, ...(behave === undefined ? {} : { behave }), ...(summary === undefined ? {} : { summary }) })),
       Layer.provide(NodeContext.layer)
     )
     const options: RunnerOptions = { workDir: path.join(dir, "stages"), concurrency: 2, retryFailed: false, host: "test", pid: process.pid }
     return yield* body({ calls, options, dir }).pipe(Effect.provide(layer))
-  }).pipe(Effect.provide(Layer.merge(NodeContext.layer, TestPlugins)))
+  }).pipe(Effect.provide(Layer.merge(NodeContext.layer, plugins)))
 
 describe("Runner", () => {
   it.scopedLive("runs each shared stage once, then resumes as a no-op", () =>
@@ -100,6 +103,77 @@ describe("Runner", () => {
       assert.include(hung.error ?? "", "timed out")
       assert.isTrue(stages.some((s) => s.kind === "train" && s.status === "completed"))
     })))
+})
+
+describe("Runner, summary metrics", () => {
+  // What TRL would report: one SFT loss for the shared checkpoint, a preference loss per optimizer and β.
+  const trainingSummary = (context: StageContext) => {
+    const inputs = context.stage.inputs as { readonly kind?: string; readonly optimizer?: string; readonly params?: { readonly beta?: number } }
+    switch (context.stage.kind) {
+      case "dataset": return { rows: inputs.kind === "sft" ? 40 : 120 }
+      case "train": return inputs.optimizer === "sft"
+        ? { loss: 2.5, train_loss: 2.6 }
+        : { loss: (inputs.optimizer === "ipo" ? 10 : 1) * inputs.params!.beta!, "rewards/margins": inputs.params!.beta! * 3 }
+      default: return undefined
+    }
+  }
+
+  it.scopedLive("are named by stage role: a DPO/IPO sweep compares distinct sft.loss and preference.loss", () =>
+    harness(undefined, ({ options, dir }) => Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const file = path.join(dir, "dpo-ipo.yaml")
+      yield* fs.writeFileString(file, [
+        "name: dpo-ipo",
+        "seeds: [0, 1]",
+        `data: { source: ${JSON.stringify(sharedData("empathetic_dialogues"))}, limit: 32 }`,
+        "model: { kind: tiny }",
+        "stages:",
+        "  sft: { optimizer: sft }",
+        "  preference: { optimizer: dpo, params: { beta: 0.1 } }",
+        "  generate: { limit: 8 }",
+        "  evaluate: { metrics: [length] }",
+        "sweep:",
+        "  grid:",
+        "    stages.preference.optimizer: [dpo, ipo]",
+        "    stages.preference.params.beta: [0.1, 0.5]",
+        ""
+      ].join("\n"))
+      const plan = yield* loadExperiment(file)
+      const store = yield* RunStore
+      const ran = yield* (yield* Runner).run(plan, options)
+      assert.isTrue(ran.runs.every((r) => r.status === "completed"))
+
+      const detail = yield* store.showRun(plan.runs[0]!.id)
+      const keys = detail.summary.map((s) => s.key)
+      assert.sameMembers(keys, ["dataset-sft.rows", "dataset-preference.rows", "sft.loss", "sft.train_loss", "preference.loss",
+        "preference.rewards/margins", "length.length_mean", "length.other"])
+
+      const data = yield* store.comparisonData(plan.name)
+      const table = compareExperiment(plan.name, data, { metrics: ["sft.loss", "preference.loss", "dataset-preference.rows"] })
+      if (!("rows" in table)) throw table
+      assert.deepStrictEqual(table.metrics, ["sft.loss", "preference.loss", "dataset-preference.rows"])
+      const byConfig = Object.fromEntries(table.rows.map((r) => [`${r.params["stages.preference.optimizer"]} ${r.params["stages.preference.params.beta"]}`, r]))
+      assert.sameMembers(Object.keys(byConfig), ["dpo 0.1", "dpo 0.5", "ipo 0.1", "ipo 0.5"])
+      for (const [config, row] of Object.entries(byConfig)) {
+        const [optimizer, beta] = [config.split(" ")[0], Number(config.split(" ")[1])]
+        assert.strictEqual(row.metrics["sft.loss"]!.mean, 2.5, config)
+        assert.strictEqual(row.metrics["sft.loss"]!.n, 2, config)
+        assert.closeTo(row.metrics["preference.loss"]!.mean, (optimizer === "ipo" ? 10 : 1) * beta, 1e-12, config)
+        assert.strictEqual(row.metrics["dataset-preference.rows"]!.mean, 120)
+      }
+      // The old name selects nothing, and says which keys there are.
+      const old = compareExperiment(plan.name, data, { metrics: ["train.loss"] })
+      assert.isFalse("rows" in old)
+      assert.includeMembers([...(old as { known: ReadonlyArray<string> }).known], ["sft.loss", "preference.loss"])
+      // Training keys keep their direction under either role.
+      const plugins = yield* Plugins
+      assert.strictEqual(plugins.metricKey("sft.loss")?.direction, "lower")
+      assert.strictEqual(plugins.metricKey("preference.loss")?.direction, "lower")
+      assert.strictEqual(plugins.metricKey("preference.rewards/margins")?.direction, "higher")
+      assert.isUndefined(plugins.metricKey("train.loss"))
+      const csv = renderCsv(table)
+      assert.include(csv.split("\n")[0]!, "preference.loss")
+    }), trainingSummary, TestPluginsWithIpo))
 })
 
 // Real OS errors, provoked in ways that hold as root (where chmod does not stop writes): a path under a regular

@@ -139,7 +139,10 @@ export class ArtifactRecord extends Schema.Class<ArtifactRecord>("ArtifactRecord
   createdAt: Schema.Number
 }) {}
 
-/** A summary metric of a run (from whichever of its stages reported it). */
+/**
+ * A summary metric of a run, keyed by the role of the stage that reported it in the run (`sft.loss`,
+ * `preference.loss`, `dataset-preference.rows`, `model.parameters`) or, for evaluations, `<metric>.<key>`.
+ */
 export class SummaryRecord extends Schema.Class<SummaryRecord>("SummaryRecord")({
   runId: RunId,
   stageId: StageId,

@@ -14,7 +14,7 @@ import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import * as Str from "effect/String"
 import Database from "better-sqlite3"
-import { migrations } from "./internal/migrations.ts"
+import { legacySummaryKey, migrations, summaryRolesMigration } from "./internal/migrations.ts"
 import {
   ArtifactRecord,
   type ComparisonData,
@@ -143,6 +143,11 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
   /** Metric points of every stage of a run with row id > `afterId`, oldest first, so a UI can tail. */
   readonly metricPointsSince: (runId: RunId, afterId: number, limit?: number) => StoreEffect<ReadonlyArray<MetricPointRecord>>
   readonly comparisonData: (experiment: string) => Effect.Effect<ComparisonData, StoreError | ExperimentNotFoundError>
+  /**
+   * Summary metrics of every run of an experiment (none for an unknown one), keyed `<role>.<key>` by the stage's
+   * role in the run (`sft.loss`, `preference.loss`, `dataset-sft.rows`) or `<metric>.<key>` for evaluations.
+   */
+  readonly summaryOf: (experiment: string) => StoreEffect<ReadonlyArray<SummaryRow>>
   readonly integrityCheck: () => StoreEffect<string>
 }>() {
   static readonly layerNoDeps: Layer.Layer<RunStore, StoreError, SqlClient.SqlClient> = Layer.effect(
@@ -154,6 +159,14 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
       // A database opened read-only is not migrated: reads skip what its schema does not have yet.
       const tables = new Set((yield* sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table'`.pipe(
         Effect.mapError(fail("read the schema")))).map((t) => t.name))
+      const migrated = tables.has("effect_sql_migrations")
+        ? (yield* sql<{ latest: number | null }>`SELECT MAX(migration_id) AS latest FROM effect_sql_migrations`.pipe(
+          Effect.mapError(fail("read the schema"))))[0]?.latest ?? 0
+        : 0
+      // A store read before migration 0005 (read-only, so never migrated) still shows keys named by stage role.
+      const summaryKey = migrated >= summaryRolesMigration
+        ? sql.literal("m.key")
+        : sql.literal(legacySummaryKey({ key: "m.key", kind: "(SELECT s.kind FROM stages s WHERE s.id = m.stage_id)", role: "rs.name" }))
 
       const upsertExperiment = Effect.fn("RunStore.upsertExperiment")(function* (e: { readonly name: string; readonly description: string; readonly specFile: string | null; readonly spec: unknown }) {
         const now = yield* Clock.currentTimeMillis
@@ -424,7 +437,7 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
           Effect.flatMap(decodeAll(ParamRecord)), Effect.mapError(fail("read params")))
         const stages = yield* sql`SELECT s.*, rs.name, rs.position FROM run_stages rs JOIN stages s ON s.id = rs.stage_id
           WHERE rs.run_id = ${id} ORDER BY rs.position`.pipe(Effect.flatMap(decodeAll(RunStageRecord)), Effect.mapError(fail("read stages")))
-        const summary = yield* sql`SELECT rs.run_id, m.stage_id, m.key, m.value FROM run_stages rs
+        const summary = yield* sql`SELECT rs.run_id, m.stage_id, ${summaryKey} AS key, m.value FROM run_stages rs
           JOIN summary_metrics m ON m.stage_id = rs.stage_id WHERE rs.run_id = ${id} ORDER BY rs.position, m.key`.pipe(
           Effect.flatMap(decodeAll(SummaryRecord)), Effect.mapError(fail("read summary metrics")))
         const artifacts = yield* sql`SELECT a.* FROM run_stages rs JOIN artifacts a ON a.stage_id = rs.stage_id
@@ -451,10 +464,16 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
         const params = yield* raw`SELECT p.run_id AS "runId", p.key AS "key", p.value_json AS "value" FROM params p
           JOIN runs r ON r.id = p.run_id WHERE r.experiment = ${experiment}`.pipe(
           Effect.flatMap(decodeAll(ParamRow)), Effect.mapError(fail("read params")))
-        const summary = yield* raw`SELECT rs.run_id AS "runId", m.stage_id AS "stageId", m.key AS "key", m.value AS "value"
-          FROM runs r JOIN run_stages rs ON rs.run_id = r.id JOIN summary_metrics m ON m.stage_id = rs.stage_id
-          WHERE r.experiment = ${experiment}`.pipe(Effect.flatMap(decodeAll(SummaryRow)), Effect.mapError(fail("read summary metrics")))
+        const summary = yield* summaryOf(experiment)
         return { runs, params, summary } satisfies ComparisonData
+      })
+
+      const summaryOf = Effect.fn("RunStore.summaryOf")(function* (experiment: string) {
+        // Bulk read without the client's per-row name transform: the aliases are already the field names.
+        return yield* sql.withoutTransforms()`SELECT rs.run_id AS "runId", m.stage_id AS "stageId", ${summaryKey} AS "key", m.value AS "value"
+          FROM runs r JOIN run_stages rs ON rs.run_id = r.id JOIN summary_metrics m ON m.stage_id = rs.stage_id
+          WHERE r.experiment = ${experiment} ORDER BY r.position, rs.position, m.key`.pipe(
+          Effect.flatMap(decodeAll(SummaryRow)), Effect.mapError(fail("read summary metrics")))
       })
 
       const integrityCheck = Effect.fn("RunStore.integrityCheck")(function* () {
@@ -466,7 +485,7 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
         upsertExperiment, registerStage, registerRun, getStage, stagesOf, recoverInterrupted, stageStarted, stageCompleted,
         stageFailed, renewLease, recordJob, attemptsOf, setRunStatus, appendMetricPoints, setSummaryMetrics, recordItemScores,
         itemScoresOf, recordArtifact, recordLineage, artifactsOf,
-        listExperiments, listRuns, resolveRunId, showRun, metricPointsSince, comparisonData, integrityCheck
+        listExperiments, listRuns, resolveRunId, showRun, metricPointsSince, comparisonData, summaryOf, integrityCheck
       })
     })
   )

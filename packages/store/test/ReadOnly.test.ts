@@ -35,6 +35,13 @@ describe("RunStore.layerReadOnly", () => {
         assert.strictEqual(detail.stages.length, 8)
         assert.isNull(detail.stages[0]!.executor, "no executor column before migration 0003")
         assert.isAbove(detail.summary.length, 40)
+        // Not migrated, yet its summaries read by stage role, as a migrated store's do.
+        const keys = detail.summary.map((s) => s.key)
+        assert.includeMembers(keys, ["sft.loss", "preference.loss", "dataset-sft.rows", "model.parameters"])
+        assert.strictEqual(new Set(keys).size, keys.length)
+        const summary = (yield* store.comparisonData("quickstart")).summary
+        assert.isFalse(summary.some((s) => s.key.startsWith("train.") || s.key.startsWith("dataset.")))
+        assert.deepStrictEqual(yield* store.summaryOf("quickstart"), summary)
         assert.strictEqual((yield* store.comparisonData("quickstart")).runs.length, 3)
         assert.deepStrictEqual(yield* store.attemptsOf(detail.stages[0]!.id), [])
         assert.deepStrictEqual(yield* store.itemScoresOf("quickstart"), [])

@@ -20,6 +20,15 @@ interface ReleaseRun {
   readonly status: string
 }
 
+/** Release 0.1's summary keys of the whole experiment, named by stage role. */
+const assertRoleNamed = (keys: ReadonlyArray<string>) => {
+  assert.isFalse(keys.some((k) => k.startsWith("train.") || k.startsWith("dataset.")), "no train.* or dataset.* key is left")
+  for (const key of ["sft.loss", "preference.loss", "preference.rewards/margins", "dataset-sft.rows", "dataset-preference.rows",
+    "model.parameters", "items.count", "generate.seconds", "vad.diff_max_v_abs_mean"]) {
+    assert.include(keys, key)
+  }
+}
+
 describe("a store written by release 0.1", () => {
   it.scoped("migrates with every run listed, reachable by its old id and comparable with the same values", () =>
     Effect.gen(function* () {
@@ -28,8 +37,8 @@ describe("a store written by release 0.1", () => {
       yield* files.copyFile(fixture, file)
       const before = new Database(file, { readonly: true })
       const oldRuns = before.prepare("SELECT id, config_json AS configJson, status FROM runs").all() as Array<ReleaseRun>
-      const oldSummary = before.prepare(`SELECT rs.run_id AS runId, m.key, m.value FROM run_stages rs
-        JOIN summary_metrics m ON m.stage_id = rs.stage_id`).all() as Array<{ runId: string; key: string; value: number }>
+      const oldSummary = before.prepare(`SELECT rs.run_id AS runId, rs.name AS role, m.key, m.value FROM run_stages rs
+        JOIN summary_metrics m ON m.stage_id = rs.stage_id`).all() as Array<{ runId: string; role: string; key: string; value: number }>
       before.close()
       assert.strictEqual(oldRuns.length, 3)
       // The release hashed the whole configuration; re-hashing its stored JSON must give back its ids.
@@ -52,7 +61,20 @@ describe("a store written by release 0.1", () => {
         assert.sameMembers(comparison.runs.map((r) => r.id), [...newIdOf.values()])
         const summaryText = (rows: ReadonlyArray<{ runId: string; key: string; value: number }>) =>
           rows.map((r) => `${r.runId} ${r.key} ${r.value}`).sort()
-        assert.deepStrictEqual(summaryText(comparison.summary), summaryText(oldSummary.map((r) => ({ ...r, runId: newIdOf.get(r.runId)! }))))
+        // Migration 0005 names training and dataset summaries by the stage's role in the run; nothing else changes.
+        const renamed = (r: { role: string; key: string }) =>
+          r.key.startsWith("train.") || r.key.startsWith("dataset.") ? `${r.role}${r.key.slice(r.key.indexOf("."))}` : r.key
+        assert.deepStrictEqual(summaryText(comparison.summary),
+          summaryText(oldSummary.map((r) => ({ ...r, key: renamed(r), runId: newIdOf.get(r.runId)! }))))
+        assert.deepStrictEqual(summaryText(yield* store.summaryOf("quickstart")), summaryText(comparison.summary))
+        assertRoleNamed(comparison.summary.map((s) => s.key))
+        for (const old of oldRuns) {
+          // One run lists each key once: its SFT and preference losses apart, not `train.loss` twice.
+          const keys = (yield* store.showRun(old.id)).summary.map((s) => s.key)
+          assert.strictEqual(new Set(keys).size, keys.length)
+          assert.includeMembers(keys, ["sft.loss", "preference.loss", "dataset-sft.rows"])
+          assert.isFalse(keys.some((k) => k.startsWith("train.")))
+        }
         const valueOf = new Map(comparison.summary.map((s) => [`${s.runId} ${s.key}`, s.value]))
         let checked = 0
         for (const row of compareJson.rows) {

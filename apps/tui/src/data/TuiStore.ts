@@ -41,7 +41,8 @@ export interface SweepRow {
 const RunRow = Schema.Struct({ id: RunId, label: Schema.String, seed: Schema.Number, position: Schema.Number, status: RunStatus })
 const ParamRow = Schema.Struct({ runId: RunId, key: Schema.String, value: Schema.parseJson(ParamValue) })
 const StageRow = Schema.Struct({ runId: RunId, name: Schema.String, status: StageStatus, error: Schema.NullOr(Schema.String) })
-const SummaryRow = Schema.Struct({ runId: RunId, key: Schema.String, value: Schema.Number })
+/** A summary metric of a run, as `RunStore.summaryOf` names it. */
+interface SummaryRow { readonly runId: RunId; readonly key: string; readonly value: number }
 const ChangeRow = Schema.Struct({ dataVersion: Schema.Number, changes: Schema.Number })
 
 /** Folds the per-run rows of one experiment into table rows. Pure. */
@@ -49,7 +50,7 @@ export const assembleSweepRows = (
   runs: ReadonlyArray<typeof RunRow.Type>,
   params: ReadonlyArray<typeof ParamRow.Type>,
   stages: ReadonlyArray<typeof StageRow.Type>,
-  summary: ReadonlyArray<typeof SummaryRow.Type>
+  summary: ReadonlyArray<SummaryRow>
 ): Array<SweepRow> => {
   const paramsOf = new Map<string, Record<string, ParamValue>>()
   for (const p of params) (paramsOf.get(p.runId) ?? paramsOf.set(p.runId, {}).get(p.runId)!)[p.key] = p.value
@@ -125,9 +126,8 @@ export class TuiStore extends Context.Tag("@empo/tui/TuiStore")<TuiStore, {
         const stages = yield* sql`SELECT rs.run_id, rs.name, s.status, s.error FROM runs r JOIN run_stages rs ON rs.run_id = r.id
           JOIN stages s ON s.id = rs.stage_id WHERE r.experiment = ${experiment} ORDER BY r.position, rs.position`.pipe(
           Effect.flatMap(decodeAll(StageRow)), Effect.mapError(fail("read stages")))
-        const summary = yield* sql`SELECT rs.run_id, m.key, m.value FROM runs r JOIN run_stages rs ON rs.run_id = r.id
-          JOIN summary_metrics m ON m.stage_id = rs.stage_id WHERE r.experiment = ${experiment}`.pipe(
-          Effect.flatMap(decodeAll(SummaryRow)), Effect.mapError(fail("read summary metrics")))
+        // The store names summaries by stage role (`sft.loss`, `preference.loss`): one reader for every screen.
+        const summary = yield* store.summaryOf(experiment)
         return assembleSweepRows(runs, params, stages, summary)
       })
 

@@ -50,7 +50,7 @@ export const datasetKind = defineStageKind({
       out: path.join(context.outputDir, StageFiles.data)
     })).pipe(Effect.mapError(failWith("dataset")))
     yield* context.progress(`${manifest.rows} ${manifest.kind} rows`)
-    return { summary: { "dataset.rows": manifest.rows } }
+    return { summary: { rows: manifest.rows } }
   })
 })
 

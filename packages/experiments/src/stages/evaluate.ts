@@ -22,6 +22,8 @@ export const evaluateKind = defineStageKind({
   kind: "evaluate",
   artifactKind: "metrics",
   pool: "local",
+  // Keys name their metric plugin (`vad.valence_mean`), not the stage.
+  summaryKeys: "as-reported",
   inputs: EvaluateInputs,
   execute: (context) => Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem

@@ -34,7 +34,7 @@ export const itemsKind = defineStageKind({
       ...(i.limit === null ? {} : { limit: i.limit }),
       ...(i.systemPrompt === null ? {} : { systemPrompt: i.systemPrompt })
     })).pipe(Effect.mapError(failWith("generation items")))
-    return { summary: { "items.count": manifest.items } }
+    return { summary: { count: manifest.items } }
   })
 })
 
@@ -70,7 +70,7 @@ export const generateKind = defineStageKind({
         : Effect.void),
       Effect.mapError(failWith("generate"))
     )
-    return { summary: { "generate.seconds": seconds } }
+    return { summary: { seconds } }
   }).pipe(withTrainingBackend)
 })
 

@@ -29,7 +29,7 @@ export const tinyModelKind = defineStageKind({
       corpus: path.join(context.upstream["corpus"]!, StageFiles.data), outputDir: context.outputDir, ...i
     }))).pipe(Effect.mapError(failWith("tiny model")))
     yield* context.progress(`${info.parameters} parameters, vocabulary ${info.vocabSize}`)
-    return { summary: { "model.parameters": info.parameters } }
+    return { summary: { parameters: info.parameters } }
   }).pipe(withTrainingBackend)
 })
 

@@ -6,7 +6,7 @@ import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import { TrainStageSpec } from "../ExperimentSpec.ts"
 import type { ResolvedTrainStage } from "../Plan.ts"
-import { Plugins } from "../Plugins.ts"
+import { Plugins, trainingRoles } from "../Plugins.ts"
 import { defineStage, defineStageKind, modelDeps, modelInputs, modelKey } from "../Stage.ts"
 import { StageFailure } from "../StageExecutors.ts"
 import { planDataset } from "./dataset.ts"
@@ -59,7 +59,7 @@ export const trainKind = defineStageKind({
             return Effect.void
           case "finished":
             return Effect.sync(() => {
-              summary = Object.fromEntries(Object.entries(event.metrics).map(([k, v]) => [`train.${k}`, v]))
+              summary = { ...event.metrics }
             })
         }
       }),
@@ -79,7 +79,8 @@ export const trainStage = defineStage({
   kinds: [trainKind],
   plan: (context) => {
     const { run } = context
-    for (const [role, resolved] of [["sft", run.sft], ["preference", run.preference]] as const) {
+    for (const role of trainingRoles) {
+      const resolved = run[role]
       if (resolved === undefined) continue
       const data = planDataset(context, resolved.dataFormat as "sft" | "preference" | "kto")
       const from = context.model

@@ -202,10 +202,34 @@ const m0004_item_scores = Effect.gen(function* () {
     FROM item_scores s JOIN item_sets i ON i.stage_id = s.stage_id AND i.metric = s.metric, json_each(s.values_json) v`
 })
 
+/** The first migration whose summary keys are named by stage role; a store that has not seen it is read with {@link legacySummaryKey}. */
+export const summaryRolesMigration = 5
+
+/**
+ * A summary key of a store before migration 0005, named by its stage's role: up to then training stages reported
+ * `train.*` and both dataset stages `dataset.rows`, so SFT and preference keys collided. The role is the stage's
+ * `run_stages.name` (`sft`, `preference`, `dataset-sft`), the same in every run. Other kinds already carried their
+ * role (`model.`, `items.`, `generate.`) or their metric plugin (`vad.valence_mean`). SQL over the given columns.
+ */
+export const legacySummaryKey = (columns: { readonly key: string; readonly kind: string; readonly role: string }): string =>
+  `CASE WHEN ${columns.kind} IN ('train', 'dataset') AND instr(${columns.key}, '.') > 0 AND ${columns.role} IS NOT NULL
+    THEN ${columns.role} || substr(${columns.key}, instr(${columns.key}, '.')) ELSE ${columns.key} END`
+
+// Summary keys named by stage role (`sft.loss`, `preference.loss`, `dataset-sft.rows`), see legacySummaryKey.
+// A stage nobody's run links to keeps its key: it has no role to be named by.
+const m0005_summary_roles = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  const role = "(SELECT MIN(rs.name) FROM run_stages rs WHERE rs.stage_id = summary_metrics.stage_id)"
+  const kind = "(SELECT s.kind FROM stages s WHERE s.id = summary_metrics.stage_id)"
+  yield* sql.unsafe(`UPDATE summary_metrics SET key = ${legacySummaryKey({ key: "key", kind, role })}
+    WHERE stage_id IN (SELECT id FROM stages WHERE kind IN ('train', 'dataset'))`)
+})
+
 /** Every migration, in order; `SqliteMigrator` records which ones a database has seen. */
 export const migrations = {
   "0001_init": m0001_init,
   "0002_run_identity": m0002_run_identity,
   "0003_stage_executions": m0003_stage_executions,
-  "0004_item_scores": m0004_item_scores
+  "0004_item_scores": m0004_item_scores,
+  "0005_summary_roles": m0005_summary_roles
 }
