@@ -10,7 +10,10 @@ export class SpecIssue extends Schema.Class<SpecIssue>("SpecIssue")({
   message: Schema.String
 }) {}
 
-/** An experiment file that cannot be used: bad YAML, wrong types, unknown plugins, bad sweep axes. Exit code 2. */
+/**
+ * An experiment file that cannot be used: bad YAML, wrong types, unknown plugins, bad sweep axes. Exit code 2.
+ * Its message is every issue of the file, one located sentence a line: `file:line:col: field.path: what is wrong`.
+ */
 export class SpecError extends UserError<SpecError>()("SpecError", {
   file: Schema.String,
   issues: Schema.NonEmptyArray(SpecIssue)
@@ -18,6 +21,6 @@ export class SpecError extends UserError<SpecError>()("SpecError", {
   exitCode: 2,
   message: (e) =>
     e.issues
-      .map((i) => `${e.file}:${i.line}:${i.column}: ${i.field === "" ? "" : `\`${i.field}\`: `}${i.message}`)
+      .map((i) => `${e.file}:${i.line}:${i.column}: ${i.field === "" ? "" : `${i.field}: `}${i.message}`)
       .join("\n")
 }) {}

@@ -1,4 +1,4 @@
-import { resolveOptimizerParams } from "@empo/core/Optimizer"
+import { loadPreset, resolveOptimizerParams } from "@empo/core/Optimizer"
 import type { ParamValue, StageId } from "@empo/store"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
@@ -11,6 +11,7 @@ import * as YAML from "yaml"
 import { DataSpec, ExecutorSpec, ExperimentSpec, ModelSpec, RunConfig, StagesSpec } from "./ExperimentSpec.ts"
 import { makeContentHasher, setPath } from "./internal/canonical.ts"
 import { makeTupleMemo } from "./internal/memo.ts"
+import { closestName } from "./internal/didYouMean.ts"
 import { type ExperimentPlan, flattenParams, makeRunLabeler, makeStagePlanner, type PlannedRun, type PlannedStage, type ResolvedMetric, type ResolvedTrainStage, runId } from "./Plan.ts"
 import { Plugins, stagePluginsOf } from "./Plugins.ts"
 import type { StagePlugin } from "./Stage.ts"
@@ -46,19 +47,78 @@ const locate = (doc: YAML.Document.Parsed, lines: YAML.LineCounter, path: Readon
   return { line: pos.line, column: pos.col }
 }
 
+// `Expected "valid", actual "vaild"`: a literal (one member of a union of literals) that the value is not.
+const literalMismatch = /^Expected ("(?:[^"\\]|\\.)*"|-?\d[\d.e+-]*|true|false|null), actual ([\s\S]*)$/
+const typeMismatch = /^Expected ([\s\S]+), actual ([\s\S]*)$/
+const excessKey = /^is unexpected, expected: ([\s\S]*)$/
+
+const unquote = (text: string): string => (text.startsWith("\"") ? JSON.parse(text) as string : text)
+
+const didYouMean = (name: string, known: ReadonlyArray<string>): string => {
+  const close = closestName(name, known)
+  return close === undefined ? "" : `; did you mean ${close}?`
+}
+
+/** `; did you mean x?` for a likely typo, else the known names (or nothing when there are none). */
+const suggestion = (name: string, known: ReadonlyArray<string>): string =>
+  closestName(name, known) !== undefined ? didYouMean(name, known) : known.length > 0 ? `; known: ${known.join(", ")}` : ""
+
+/** What one field of the file is: the last named segment of its path (`grounder`, `split`), else "value". */
+const nounOf = (path: ReadonlyArray<PathKey>): string => {
+  const last = path.at(-1)
+  return typeof last === "string" ? last : "value"
+}
+
+type FlatIssue = { readonly _tag: string; readonly path: ReadonlyArray<PathKey>; readonly message: string }
+
+// One issue of Effect's flat list as a sentence a user can act on.
+const sentenceOf = (issue: FlatIssue): string => {
+  if (issue._tag === "Unexpected") {
+    const known = excessKey.exec(issue.message)?.[1]?.split(" | ").map(unquote) ?? []
+    return `unknown ${issue.path.includes("params") ? "parameter" : "field"}${suggestion(String(issue.path.at(-1) ?? ""), known)}`
+  }
+  if (issue._tag === "Missing") return "required, but the file does not set it"
+  const mismatch = typeMismatch.exec(issue.message)
+  return mismatch === null ? issue.message : `expected ${mismatch[1]}, got ${mismatch[2]}`
+}
+
+/**
+ * Every problem of a decode as one located sentence per field: a union of literals (`grounder`, `split`) reads
+ * `unknown grounder "x"; known: …` once instead of one line per alternative, an unknown key suggests the
+ * closest known one, and a union member that failed only on the value's type is dropped when another got
+ * further (the mapping form of a metric reference, not "expected string").
+ */
 const issuesFromParseError = (
   error: ParseResult.ParseError,
   at: (path: ReadonlyArray<PathKey>) => { line: number; column: number },
   prefix: ReadonlyArray<PathKey> = []
-): Array<SpecIssue> =>
-  ParseResult.ArrayFormatter.formatErrorSync(error)
+): Array<SpecIssue> => {
+  const flat: Array<FlatIssue> = ParseResult.ArrayFormatter.formatErrorSync(error)
     // An optional block that fails reports both its inner problem and "Expected undefined"; keep the inner one.
     .filter((issue, _, all) => !(issue.message.startsWith("Expected undefined") && all.length > 1))
-    .map((issue) => {
-    const path = [...prefix, ...issue.path.map((k) => (typeof k === "symbol" ? String(k) : k))]
-    const message = issue._tag === "Unexpected" ? "unknown field (check the spelling; see experiment.schema.json)" : issue.message
-    return new SpecIssue({ ...at(path), field: path.join("."), message })
-  })
+    .map((issue) => ({ _tag: issue._tag, message: issue.message, path: [...prefix, ...issue.path.map((k) => (typeof k === "symbol" ? String(k) : k))] }))
+  const byField = new Map<string, Array<FlatIssue>>()
+  for (const issue of flat) byField.set(issue.path.join("."), [...(byField.get(issue.path.join(".")) ?? []), issue])
+  const fields = [...byField.keys()]
+  const out: Array<SpecIssue> = []
+  for (const [field, group] of byField) {
+    const deeper = fields.some((f) => f !== field && (field === "" || f.startsWith(`${field}.`)))
+    const issues = deeper ? group.filter((i) => !(i._tag === "Type" && typeMismatch.test(i.message))) : group
+    const path = group[0]!.path
+    const literals = issues.map((i) => (i._tag === "Type" ? literalMismatch.exec(i.message) : null))
+    if (issues.length > 0 && literals.every((m) => m !== null)) {
+      const known = [...new Set(literals.map((m) => unquote(m![1]!)))]
+      const actual = literals[0]![2]!
+      const message = actual.startsWith("\"")
+        ? `unknown ${nounOf(path)} ${actual}; known: ${known.join(", ")}${didYouMean(unquote(actual), known)}`
+        : `expected one of ${known.join(", ")}, got ${actual}`
+      out.push(new SpecIssue({ ...at(path), field, message }))
+      continue
+    }
+    for (const issue of issues) out.push(new SpecIssue({ ...at(path), field, message: sentenceOf(issue) }))
+  }
+  return out
+}
 
 const interpolation = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g
 
@@ -97,16 +157,24 @@ const interpolateAll = (
     return value
   })
 
-// Without a preset the plugin's Schema sees exactly what the file says, so its error can name the param's own line.
-const preciseIssue = (
+// The plugin's Schema sees the params it will get (the preset overlaid with the file's), with every error
+// reported: a file param is located on its own line, a value that came from the preset at `preset`.
+const paramIssues = (
   schema: Schema.Schema<any, any>,
-  params: unknown,
-  prefix: ReadonlyArray<PathKey>,
+  params: { readonly preset: { readonly name: string; readonly values: Readonly<Record<string, unknown>> } | undefined; readonly file: Readonly<Record<string, unknown>> },
+  stage: ReadonlyArray<PathKey>,
   where: (path: ReadonlyArray<PathKey>) => { line: number; column: number }
-): Effect.Effect<Option.Option<SpecIssue>> =>
-  Schema.decodeUnknown(schema)(params, { onExcessProperty: "error" }).pipe(
-    Effect.as(Option.none<SpecIssue>()),
-    Effect.catchTag("ParseError", (error) => Effect.succeed(Option.fromNullable(issuesFromParseError(error, where, prefix)[0])))
+): Effect.Effect<ReadonlyArray<SpecIssue>> =>
+  Schema.decodeUnknown(schema)({ ...params.preset?.values, ...params.file }, { onExcessProperty: "error", errors: "all" }).pipe(
+    Effect.as([]),
+    Effect.catchTag("ParseError", (error) =>
+      Effect.succeed(issuesFromParseError(error, where, [...stage, "params"]).map((issue) => {
+        const key = issue.field.split(".")[stage.length + 1]
+        const fromPreset = params.preset !== undefined && key !== undefined && !(key in params.file) && key in params.preset.values
+        return fromPreset
+          ? new SpecIssue({ ...where([...stage, "preset"]), field: [...stage, "preset"].join("."), message: `preset ${params.preset!.name} sets ${key}: ${issue.message}` })
+          : issue
+      })))
   )
 
 /**
@@ -177,8 +245,8 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
   const metricIds = plugins.metrics.map((p) => p.manifest.id).sort()
   // Scoped to this planning: runs share sections and stages, so their texts and hashes are computed once.
   const hasher = makeContentHasher()
-  const trainCache = new Map<string, ResolvedTrainStage | SpecIssue>()
-  const metricCache = new Map<string, ResolvedMetric | SpecIssue>()
+  const trainCache = new Map<string, ResolvedTrainStage | SpecIssue | ReadonlyArray<SpecIssue>>()
+  const metricCache = new Map<string, ResolvedMetric | SpecIssue | ReadonlyArray<SpecIssue>>()
 
   // Where a problem of a swept field is reported: the axis's value in `sweep`, else the base field.
   const locateInRun = (assignment: Assignment, index: ReadonlyArray<number>, field: ReadonlyArray<PathKey>) => {
@@ -201,10 +269,18 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
       if (cached !== undefined) return cached
       const field = ["stages", stageName]
       const plugin = plugins.optimizers.find((p) => p.manifest.id === stageSpec.optimizer)
-      const result: ResolvedTrainStage | SpecIssue = plugin === undefined
-        ? new SpecIssue({ ...where([...field, "optimizer"]), field: [...field, "optimizer"].join("."), message: `unknown optimizer \`${stageSpec.optimizer}\`; known optimizers: ${optimizerIds.join(", ") || "(none installed)"}` })
-        : Option.getOrUndefined(stageSpec.preset === undefined ? yield* preciseIssue(plugin.params, stageSpec.params, [...field, "params"], where) : Option.none())
-        ?? (yield* resolveOptimizerParams(plugin, { preset: stageSpec.preset, overrides: stageSpec.params }).pipe(
+      // An unreadable or unknown preset is reported by resolveOptimizerParams below.
+      const preset = stageSpec.preset === undefined || plugin === undefined ? undefined : yield* loadPreset(plugin, stageSpec.preset).pipe(
+        Effect.map((values) => ({ name: stageSpec.preset!, values })),
+        Effect.orElseSucceed(() => undefined),
+        Effect.provideService(FileSystem.FileSystem, fs),
+        Effect.provideService(Path.Path, path)
+      )
+      const issues = plugin === undefined || (stageSpec.preset !== undefined && preset === undefined) ? [] : yield* paramIssues(plugin.params, { preset, file: stageSpec.params }, field, where)
+      const result: ResolvedTrainStage | SpecIssue | ReadonlyArray<SpecIssue> = plugin === undefined
+        ? new SpecIssue({ ...where([...field, "optimizer"]), field: [...field, "optimizer"].join("."), message: `unknown optimizer \`${stageSpec.optimizer}\`; known optimizers: ${optimizerIds.join(", ") || "(none installed)"}${didYouMean(stageSpec.optimizer, optimizerIds)}` })
+        : issues.length > 0 ? issues
+        : (yield* resolveOptimizerParams(plugin, { preset: stageSpec.preset, overrides: stageSpec.params }).pipe(
           Effect.flatMap((params) => Schema.encode(plugin.params)(params).pipe(Effect.orDie)),
           Effect.map((params): ResolvedTrainStage | SpecIssue => ({
             optimizer: plugin.manifest.id, preset: stageSpec.preset ?? null, trainStage: plugin.manifest.stage, dataFormat: plugin.manifest.dataFormat,
@@ -231,12 +307,12 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
       if (cached !== undefined) return cached
       const field = ["stages", "evaluate", "metrics", i]
       const plugin = plugins.metrics.find((p) => p.manifest.id === id)
-      const result: ResolvedMetric | SpecIssue = plugin === undefined
-        ? new SpecIssue({ ...where(field), field: field.join("."), message: `unknown metric \`${id}\`; known metrics: ${metricIds.join(", ") || "(none installed)"}` })
-        : yield* Schema.decodeUnknown(plugin.params)(params, { onExcessProperty: "error" }).pipe(
+      const result: ResolvedMetric | SpecIssue | ReadonlyArray<SpecIssue> = plugin === undefined
+        ? new SpecIssue({ ...where(field), field: field.join("."), message: `unknown metric \`${id}\`; known metrics: ${metricIds.join(", ") || "(none installed)"}${didYouMean(id, metricIds)}` })
+        : yield* Schema.decodeUnknown(plugin.params)(params, { onExcessProperty: "error", errors: "all" }).pipe(
           Effect.flatMap((decoded) => Schema.encode(plugin.params)(decoded)),
-          Effect.map((encoded): ResolvedMetric | SpecIssue => hasher.remember({ id, params: encoded })),
-          Effect.catchTag("ParseError", (e) => Effect.succeed(issuesFromParseError(e, where, typeof ref === "string" ? field : [...field, "params"])[0]!))
+          Effect.map((encoded): ResolvedMetric | ReadonlyArray<SpecIssue> => hasher.remember({ id, params: encoded })),
+          Effect.catchTag("ParseError", (e) => Effect.succeed(issuesFromParseError(e, where, typeof ref === "string" ? field : [...field, "params"])))
         )
       metricCache.set(key, result)
       return result
@@ -300,7 +376,7 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
   const explainRunConfig = (candidate: Record<string, unknown>, where: (f: ReadonlyArray<PathKey>) => { line: number; column: number }) =>
     Effect.gen(function* () {
       const problems = unknownKeys(candidate).map((key) =>
-        new SpecIssue({ ...where([key]), field: key, message: "unknown field (check the spelling; see experiment.schema.json)" }))
+        new SpecIssue({ ...where([key]), field: key, message: `unknown field${suggestion(key, Object.keys(ExperimentSpec.fields))}` }))
       for (const name of Object.keys(runSections) as Array<keyof typeof runSections>) {
         const error = yield* Schema.decodeUnknown(sectionSchema(name))(candidate[name], strict).pipe(Effect.flip, Effect.option)
         if (Option.isSome(error)) problems.push(...issuesFromParseError(error.value, where, [name]))
@@ -316,9 +392,9 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
   const runLabel = makeRunLabeler()
   // Train params and metrics depend only on the stages section, which runs share: each is resolved once.
   const resolvedStages = new Map<StagesSpec, {
-    readonly sft: ResolvedTrainStage | SpecIssue | undefined
-    readonly preference: ResolvedTrainStage | SpecIssue | undefined
-    readonly metrics: ReadonlyArray<ResolvedMetric | SpecIssue>
+    readonly sft: ResolvedTrainStage | SpecIssue | ReadonlyArray<SpecIssue> | undefined
+    readonly preference: ResolvedTrainStage | SpecIssue | ReadonlyArray<SpecIssue> | undefined
+    readonly metrics: ReadonlyArray<ResolvedMetric | SpecIssue | ReadonlyArray<SpecIssue>>
   }>()
   const indexOf = (assignment: Assignment) => assignment.map(([p, v]) => {
     const list = spec.sweep?.grid[p] ?? spec.sweep?.zip[p]
@@ -348,7 +424,7 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
         resolvedStages.set(config.stages, resolved)
       }
       const { sft, preference, metrics } = resolved
-      const problems = [sft, preference, ...metrics].filter((x): x is SpecIssue => x instanceof SpecIssue)
+      const problems = [sft, preference, ...metrics].flatMap((x) => (x instanceof SpecIssue ? [x] : Array.isArray(x) ? x as ReadonlyArray<SpecIssue> : []))
       if (problems.length > 0) {
         issues.push(...problems)
         continue

@@ -92,7 +92,7 @@ describe("shipped experiments", () => {
     assert.include(dry.stdout, "shared by 54 runs")
     const bad = cli(["run", "experiments/_fixtures/malformed/negatives-negative.yaml", "--db", db])
     assert.strictEqual(bad.status, 2)
-    assert.match(bad.stderr, /^error: .*negatives-negative\.yaml:5:14: `data\.negatives`: Expected a number between 1 and 64, actual -1/)
+    assert.match(bad.stderr, /^error: .*negatives-negative\.yaml:5:14: data\.negatives: expected a number between 1 and 64, got -1/)
     assert.notInclude(bad.stderr, "    at ")
   }, 120_000)
 })

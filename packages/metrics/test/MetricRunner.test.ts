@@ -249,6 +249,7 @@ describe("compareRuns", () => {
     assert.strictEqual(paired.columns[0]!.test, "paired t")
     assert.strictEqual(paired.columns[0]!.delta, 1.25)
     assert.strictEqual(paired.aggregates[0]!.delta, 1.25)
+    assert.isNull(paired.aggregates[0]!.ci)
     const welch = compareRuns(ids, scores([1, 2, 3, 4]), ids, scores([2, 3, 5, 5]), { unpaired: true, resamples: 200 })
     assert.strictEqual(welch.columns[0]!.test, "Welch t")
     assert.isNull(welch.columns[0]!.pPermutation)

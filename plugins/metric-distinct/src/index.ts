@@ -14,7 +14,8 @@ export const DistinctParams = Schema.Struct({
 })
 export type DistinctParams = typeof DistinctParams.Type
 
-const version = "1.0.0"
+// 1.1.0: the per-item columns are `item_distinct_<n>` (they were named like the corpus values).
+const version = "1.1.0"
 
 export const plugin = defineMetric({
   manifest: {
@@ -46,7 +47,8 @@ export const plugin = defineMetric({
             const tally = tallyNgrams(corpus, n)
             aggregate[`distinct_${n}`] = distinctRatio(tally)
             aggregate[`entropy_${n}`] = ngramEntropy(tally)
-            perItem[`distinct_${n}`] = corpus.map((tokens) => itemDistinct(tokens, n))
+            // Named apart from the corpus value: the mean of per-response distinct-n is a different (higher) number.
+            perItem[`item_distinct_${n}`] = corpus.map((tokens) => itemDistinct(tokens, n))
           }
           return new MetricScores({ metric: "distinct", version, params, resources, perItem, aggregate })
         })

@@ -47,7 +47,8 @@ describe("distinct on the study's predictions (§6.2)", () => {
         const scores = yield* metric.score(items)
         assert.strictEqual(items.length, 2540)
         ref.d.forEach((expected, i) => assert.strictEqual(scores.aggregate[`distinct_${i + 1}`]!.toFixed(4), expected.toFixed(4)))
-        assert.strictEqual(scores.perItem["distinct_1"]!.length, 2540)
+        assert.strictEqual(scores.perItem["item_distinct_1"]!.length, 2540)
+        assert.notProperty(scores.perItem, "distinct_1")
       }).pipe(Effect.provide(contractEnvironment), Effect.provide(NodeContext.layer)))
   }
 })

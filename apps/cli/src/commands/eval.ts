@@ -2,12 +2,16 @@ import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Path from "@effect/platform/Path"
-import { type EvalItem, InputError, parseParams } from "@empo/core"
+import { type EvalItem, InputError, type MetricShape, parseParams, Tokenizer } from "@empo/core"
 import { Plugins } from "@empo/experiments/Plugins"
 import {
+  bootstrapCorpusAggregates,
+  cachingTokenizer,
   type Comparison,
   compareRuns,
+  corpusAggregates,
   type MetricRequest,
+  MetricRegistry,
   MetricRunner,
   type Predictions,
   PredictionsFormat,
@@ -57,6 +61,10 @@ const punkt = Options.text("punkt").pipe(
 )
 const compare = Options.boolean("compare").pipe(Options.withDescription("compare two predictions files given as arguments: deltas (B − A) with CIs and p-values"))
 const unpaired = Options.boolean("unpaired").pipe(Options.withDescription("with --compare: Welch t and independent bootstrap even when both files score the same item ids"))
+const corpusResamples = Options.integer("corpus-resamples").pipe(
+  Options.withDefault(200),
+  Options.withDescription("with --compare: bootstrap resamples for corpus-level numbers (distinct-n, diversity), each rescoring the resampled items; 0 = no interval")
+)
 const seed = Options.integer("seed").pipe(Options.withDefault(0), Options.withDescription("seed of the bootstrap and permutation test"))
 const files = Args.text({ name: "file" }).pipe(Args.repeated)
 
@@ -99,9 +107,9 @@ const renderSummary = (file: string, result: RunResult): string => {
   return lines.join("\n")
 }
 
-const renderComparison = (a: string, b: string, c: Comparison): string => {
+const renderComparison = (a: string, b: string, c: Comparison, corpusResamples: number): string => {
   const lines = [`A = ${a} (${c.nA} items), B = ${b} (${c.nB} items); ${c.paired ? "paired by item id" : "unpaired"}; deltas are B − A`]
-  const header = ["metric.column", "mean A", "mean B", "delta", "95% CI", c.paired ? "p perm" : "", c.paired ? "p t (paired)" : "p t (Welch)", c.paired ? "d_z" : "d"]
+  const header = ["metric.column (item mean)", "mean A", "mean B", "delta", "95% CI", c.paired ? "p perm" : "", c.paired ? "p t (paired)" : "p t (Welch)", c.paired ? "d_z" : "d"]
   const rows = c.columns.map((x) => [
     `${x.metric}.${x.column}`, fmt(x.meanA), fmt(x.meanB), fmt(x.delta), `[${fmt(x.ci.low)}, ${fmt(x.ci.high)}]`,
     x.pPermutation === null ? "" : x.pPermutation.toPrecision(3), x.pT.toPrecision(3), fmt(x.effectSize)
@@ -109,10 +117,17 @@ const renderComparison = (a: string, b: string, c: Comparison): string => {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
   const line = (cells: ReadonlyArray<string>) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()
   lines.push(line(header), ...rows.map(line))
-  const corpus = c.aggregates.filter((x) => !c.columns.some((col) => col.metric === x.metric && col.column === x.key))
+  if (c.identical.length > 0) {
+    lines.push(`identical in A and B for every item (same prompts), no test: ${c.identical.map((x) => `${x.metric}.${x.column}`).join(", ")}`)
+  }
+  const corpus = corpusAggregates(c)
   if (corpus.length > 0) {
-    lines.push("corpus-level (no per-item values, no interval):")
-    for (const x of corpus) lines.push(`  ${x.metric}.${x.key}: A ${fmt(x.a)}  B ${fmt(x.b)}  delta ${fmt(x.b - x.a)}`)
+    lines.push(`corpus-level (95% CI: bootstrap over items, ${corpusResamples} resamples, each rescored):`)
+    const cells = corpus.map((x) => [
+      `${x.metric}.${x.key}`, fmt(x.a), fmt(x.b), fmt(x.delta), x.ci === null ? "(no interval)" : `[${fmt(x.ci.low)}, ${fmt(x.ci.high)}]`
+    ])
+    const corpusWidths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)))
+    for (const r of cells) lines.push(`  ${r.map((cell, i) => cell.padEnd(corpusWidths[i]!)).join("  ").trimEnd()}`)
   }
   return lines.join("\n")
 }
@@ -126,7 +141,7 @@ const defaultCacheDir = Effect.gen(function* () {
 
 export const evalCommand = Command.make(
   "eval",
-  { predictions, format, metrics, responseColumn, human, json, out, param, cacheDir, noCache, punkt, compare, unpaired, seed, files },
+  { predictions, format, metrics, responseColumn, human, json, out, param, cacheDir, noCache, punkt, compare, unpaired, corpusResamples, seed, files },
   (flags) =>
     Effect.gen(function* () {
       const runner = yield* MetricRunner
@@ -142,7 +157,7 @@ export const evalCommand = Command.make(
           const ids = yield* chooseMetrics(flags.metrics, loaded, flags.human)
           const requests: Array<MetricRequest> = ids.map((id) => ({ id, params: params[id] ?? {} }))
           const result = yield* runner.run(loaded.items, requests, { cacheDir: cache, onProgress: progress })
-          return { items: loaded.items as ReadonlyArray<EvalItem>, result }
+          return { items: loaded.items as ReadonlyArray<EvalItem>, result, requests }
         })
 
       if (flags.compare) {
@@ -151,8 +166,20 @@ export const evalCommand = Command.make(
         const runA = yield* score(a)
         const runB = yield* score(b)
         yield* Console.error("comparing (bootstrap 2000 resamples, permutation test 10000 sign flips) …")
-        const comparison = compareRuns(runA.items, runA.result.scores, runB.items, runB.result.scores, { seed: flags.seed, unpaired: flags.unpaired })
-        yield* Console.log(flags.json ? JSON.stringify({ a, b, ...comparison }, null, 2) : renderComparison(a, b, comparison))
+        const perItem = compareRuns(runA.items, runA.result.scores, runB.items, runB.result.scores, { seed: flags.seed, unpaired: flags.unpaired })
+        // Corpus numbers are rescored on resampled items; a metric scored in Python would start it hundreds of times.
+        const registry = yield* MetricRegistry
+        const rescored: Array<MetricShape> = []
+        for (const request of runA.requests) {
+          if ((yield* registry.plugin(request.id)).manifest.python !== undefined) continue
+          if (!corpusAggregates(perItem).some((x) => x.metric === request.id)) continue
+          rescored.push(yield* registry.build(request))
+        }
+        if (rescored.length > 0 && flags.corpusResamples > 0) {
+          yield* Console.error(`bootstrapping corpus-level numbers of ${rescored.map((m) => m.id).join(", ")} (${flags.corpusResamples} resamples) …`)
+        }
+        const comparison = yield* bootstrapCorpusAggregates(perItem, runA.items, runB.items, rescored, { seed: flags.seed, resamples: flags.corpusResamples })
+        yield* Console.log(flags.json ? JSON.stringify({ a, b, ...comparison }, null, 2) : renderComparison(a, b, comparison, flags.corpusResamples))
         return
       }
       if (flags.files.length > 0) return yield* fail(`unexpected argument ${flags.files[0]} (use --predictions <file>, or --compare A B)`, "predictions")
@@ -169,7 +196,10 @@ export const evalCommand = Command.make(
         MetricRunner.layer.pipe(
           Layer.provideMerge(Plugins.metricRegistry),
           Layer.provideMerge(MetricWorkerLive),
-          Layer.provideMerge(Option.match(flags.punkt, { onNone: () => TokenizerLive, onSome: (file) => NltkTokenizer.layerFromFile(file) }))
+          // Cached per text: --compare's bootstrap rescores the same responses many times.
+          Layer.provideMerge(Layer.effect(Tokenizer, Effect.map(Tokenizer, cachingTokenizer)).pipe(
+            Layer.provide(Option.match(flags.punkt, { onNone: () => TokenizerLive, onSome: (file) => NltkTokenizer.layerFromFile(file) }))
+          ))
         )
       )
     )
