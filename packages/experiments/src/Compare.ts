@@ -119,7 +119,10 @@ export const compareExperiment = (
 }
 
 const fmt = (x: number, digits = 4) => (Number.isFinite(x) ? Number(x.toPrecision(digits)).toString() : "–")
-const paramText = (v: ParamValue) => (v === null ? "–" : typeof v === "string" ? v : String(v))
+/** A swept value as a table shows it: numbers to 4 significant digits (`β=0.0106`); CSV and JSON keep full values. */
+const paramText = (v: ParamValue) =>
+  v === null ? "–" : typeof v === "string" ? v : typeof v === "number" ? String(Number(v.toPrecision(4))) : String(v)
+const paramExact = (v: ParamValue) => (v === null ? "–" : String(v))
 const stars = (p: number | undefined) => (p === undefined || !Number.isFinite(p) ? "" : p < 0.001 ? "***" : p < 0.01 ? "**" : p < 0.05 ? "*" : "")
 
 const cellText = (c: MetricCell) => `${fmt(c.mean)}${Number.isFinite(c.ci95) ? ` ± ${fmt(c.ci95, 2)}` : ""}${stars(c.p)}`
@@ -168,7 +171,7 @@ export const renderCsv = (t: ComparisonTable): string => {
   const withBaseline = t.rows.some((r) => r.isBaseline)
   const head = [...t.varying, "runs", ...t.metrics.flatMap((m) => [`${m}.mean`, `${m}.ci95`, `${m}.n`, ...(withBaseline ? [`${m}.delta`, `${m}.p`] : [])])]
   const rows = t.rows.map((r) => [
-    ...t.varying.map((k) => paramText(r.params[k] ?? null)), r.runs.join(" "),
+    ...t.varying.map((k) => paramExact(r.params[k] ?? null)), r.runs.join(" "),
     ...t.metrics.flatMap((m) => {
       const c = r.metrics[m]!
       return [String(c.mean), String(c.ci95), String(c.n), ...(withBaseline ? [String(c.delta ?? ""), String(c.p ?? "")] : [])]

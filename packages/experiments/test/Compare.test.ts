@@ -75,6 +75,17 @@ describe("compareExperiment", () => {
       assert.isUndefined(directionOf("length.unknown_key"))
     }))
 
+  it("prints swept floats rounded in table and LaTeX headers, in full in CSV", () => {
+    const beta = 0.010634217
+    const swept: ComparisonData = { ...data, params: data.params.map((p) => (p.key.endsWith("beta") && p.value === 0.1 ? { ...p, value: beta } : p)) }
+    const table = compareExperiment("e", swept, {})
+    if (!("rows" in table)) throw table
+    assert.include(renderTable(table), "0.01063")
+    assert.notInclude(renderTable(table), String(beta))
+    assert.notInclude(renderLatex(table, () => "higher"), String(beta))
+    assert.include(renderCsv(table), String(beta))
+  })
+
   it("selects metrics by prefix and names the known ones for an unknown request", () => {
     const train = compareExperiment("e", data, { metrics: ["preference."] })
     assert.isTrue("rows" in train && train.metrics[0] === "preference.train_loss")
