@@ -222,8 +222,10 @@ export const layerConfig: Layer.Layer<
   FileSystem.FileSystem | Path.Path | HttpClient.HttpClient
 > = Layer.unwrapEffect(
   Effect.gen(function* () {
-    const file = yield* Config.option(Config.nonEmptyString("EMPO_PUNKT"))
-    const url = yield* Config.option(Config.nonEmptyString("EMPO_PUNKT_URL"))
+    // An empty variable counts as unset, as in dataFolders.
+    const optional = (name: string) => Config.option(Config.nonEmptyString(name)).pipe(Effect.orElseSucceed(() => Option.none<string>()))
+    const file = yield* optional("EMPO_PUNKT")
+    const url = yield* optional("EMPO_PUNKT_URL")
     const { dataDir, cacheDir } = yield* dataFolders
     return layer({ file: Option.getOrUndefined(file), url: Option.getOrUndefined(url), dataDir: Option.getOrUndefined(dataDir), cacheDir })
   }).pipe(Effect.mapError((error) => new TokenizerDataError({ path: "EMPO_PUNKT", reason: `${String(error)}; ${PUNKT_HINT}` })))
