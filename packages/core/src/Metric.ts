@@ -75,6 +75,15 @@ export type MetricBaseEnvironment = FileSystem.FileSystem | Path.Path | Tokenize
  */
 export type MetricEnvironment = MetricBaseEnvironment | WorkerClient
 
+/** A param of a metric that names a file, and where the file is when the param is not given. */
+export interface MetricFileParam {
+  readonly param: string
+  /** Path inside the data folder (`EMPO_DATA_DIR`, then the cache) used when the param is absent. */
+  readonly dataFile?: string
+  /** How to obtain the file, printed when it is missing. */
+  readonly hint?: string
+}
+
 /** A metric plugin: metadata, a params Schema, and a Layer factory that provides {@link Metric}. */
 export interface MetricPlugin<P = any> {
   readonly manifest: {
@@ -86,6 +95,10 @@ export interface MetricPlugin<P = any> {
     readonly keys: MetricKeys
     /** The Python module this metric scores with: declaring it is what makes the runner provide the worker. */
     readonly python?: PythonModule
+    /** The params that name files it reads, so an experiment is checked before any stage starts. */
+    readonly files?: ReadonlyArray<MetricFileParam>
+    /** Whether it tokenizes (and so needs NLTK's Punkt data); absent means it may. */
+    readonly tokenizes?: boolean
   }
   readonly params: Schema.Schema<P, any>
   readonly layer: (params: P) => Layer.Layer<Metric, MetricError, MetricEnvironment>

@@ -1,4 +1,5 @@
 export * from "./Chat.ts"
+export * from "./DataFolder.ts"
 export * from "./DatasetSource.ts"
 export * from "./Dialogue.ts"
 export * from "./Emotion.ts"

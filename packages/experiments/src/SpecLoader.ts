@@ -1,4 +1,6 @@
+import { DataFiles, dataFileCandidates, dataFolders, findDataFile } from "@empo/core/DataFolder"
 import { loadPreset, resolveOptimizerParams } from "@empo/core/Optimizer"
+import { locatePunkt, PUNKT_HINT, type PunktLocation } from "@empo/text/NltkTokenizer"
 import type { ParamValue, StageId } from "@empo/store"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
@@ -248,6 +250,90 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
   const trainCache = new Map<string, ResolvedTrainStage | SpecIssue | ReadonlyArray<SpecIssue>>()
   const metricCache = new Map<string, ResolvedMetric | SpecIssue | ReadonlyArray<SpecIssue>>()
 
+  // Resources: every file a stage will read is checked now, so a missing lexicon fails the plan (and --dry-run),
+  // not the last stage of every run after hours of training. Each distinct section is checked once.
+  const isFile = (file: string) => fs.stat(path.resolve(file)).pipe(Effect.map((info) => info.type === "File"), Effect.orElseSucceed(() => false))
+  const existsAt = (file: string) => fs.exists(path.resolve(file)).pipe(Effect.orElseSucceed(() => false))
+  const folders = yield* dataFolders
+  const lookedIn = (relative: string) => dataFileCandidates(folders, relative, path).join(", ")
+  const dataCheckCache = new Map<boolean, Map<DataSpec, ReadonlyArray<SpecIssue>>>([[true, new Map()], [false, new Map()]])
+  const metricFileCache = new Map<string, ReadonlyArray<SpecIssue>>()
+  let punktLocation: PunktLocation | undefined
+  type Where = (f: ReadonlyArray<PathKey>) => { line: number; column: number }
+  const issueAt = (where: Where, field: ReadonlyArray<PathKey>, message: string) => new SpecIssue({ ...where(field), field: field.join("."), message })
+
+  const checkData = (config: RunConfig, where: Where) =>
+    Effect.gen(function* () {
+      // Grounders read their files only for preference and KTO datasets.
+      const grounds = config.stages.preference !== undefined
+      const cache = dataCheckCache.get(grounds)!
+      const cached = cache.get(config.data)
+      if (cached !== undefined) return cached
+      const data = config.data
+      const found: Array<SpecIssue> = []
+      if (!(yield* existsAt(data.source))) {
+        found.push(issueAt(where, ["data", "source"], `the dataset ${data.source} does not exist (${path.resolve(data.source)})`))
+      }
+      if (grounds && data.grounder === "vad-distance") {
+        if (data.lexicon !== undefined) {
+          if (!(yield* isFile(data.lexicon))) found.push(issueAt(where, ["data", "lexicon"], `the NRC-VAD lexicon ${data.lexicon} does not exist (${path.resolve(data.lexicon)})`))
+        } else if (Option.isNone(yield* findDataFile(DataFiles.vadLexicon))) {
+          found.push(issueAt(where, ["data", "grounder"],
+            `the vad-distance grounder needs an NRC-VAD lexicon: set data.lexicon, or put ${DataFiles.vadLexicon} in the data folder (looked in ${lookedIn(DataFiles.vadLexicon)})`))
+        }
+      }
+      if (grounds && data.grounder === "user-map") {
+        if (data.grounderMap === undefined) found.push(issueAt(where, ["data", "grounder"], "the user-map grounder needs data.grounderMap (a YAML map `label: opposite`)"))
+        else if (!(yield* isFile(data.grounderMap))) found.push(issueAt(where, ["data", "grounderMap"], `the grounder map ${data.grounderMap} does not exist (${path.resolve(data.grounderMap)})`))
+      }
+      if (grounds && data.grounderMap !== undefined && data.grounder !== "user-map") {
+        found.push(issueAt(where, ["data", "grounderMap"], `data.grounderMap is only read by the user-map grounder (data.grounder is ${data.grounder})`))
+      }
+      cache.set(config.data, found)
+      return found
+    })
+
+  // The files a metric's params name (or its data-folder defaults), as its manifest declares them.
+  const checkMetricFiles = (ref: string | { readonly id: string; readonly params: Readonly<Record<string, unknown>> }, i: number, where: Where) =>
+    Effect.gen(function* () {
+      const id = metricIdOf(ref)
+      const params = typeof ref === "string" ? {} : ref.params
+      const plugin = plugins.metrics.find((p) => p.manifest.id === id)
+      const declared = plugin?.manifest.files ?? []
+      if (plugin === undefined || declared.length === 0) return []
+      const key = JSON.stringify([id, params])
+      const cached = metricFileCache.get(key)
+      if (cached !== undefined) return cached
+      // Params that do not decode are reported by resolveMetric.
+      const decoded = Schema.decodeUnknownOption(plugin.params)(params)
+      const found: Array<SpecIssue> = []
+      if (Option.isSome(decoded)) {
+        const field = ["stages", "evaluate", "metrics", i]
+        for (const file of declared) {
+          const value = (decoded.value as Record<string, unknown>)[file.param]
+          const hint = file.hint === undefined ? "" : `; ${file.hint}`
+          if (typeof value === "string") {
+            if (!(yield* isFile(value))) found.push(issueAt(where, [...field, "params", file.param], `metric ${id}: ${value} does not exist (${path.resolve(value)})${hint}`))
+          } else if (value === undefined && file.dataFile !== undefined && Option.isNone(yield* findDataFile(file.dataFile))) {
+            found.push(issueAt(where, field,
+              `metric ${id}: params.${file.param} is not set and ${file.dataFile} is not in the data folder (looked in ${lookedIn(file.dataFile)}); set params.${file.param} or EMPO_DATA_DIR${hint}`))
+          }
+        }
+      }
+      metricFileCache.set(key, found)
+      return found
+    })
+
+  // An evaluation whose metrics tokenize needs NLTK's Punkt data offline: a download at the last stage is too late.
+  const checkPunkt = (metricRefs: ReadonlyArray<string | { readonly id: string }>, where: Where) =>
+    Effect.gen(function* () {
+      const tokenizing = metricRefs.map(metricIdOf).find((id) => plugins.metrics.find((p) => p.manifest.id === id)?.manifest.tokenizes !== false)
+      if (tokenizing === undefined) return []
+      punktLocation ??= yield* locatePunkt
+      if (punktLocation._tag === "Found") return []
+      return [issueAt(where, ["stages", "evaluate", "metrics"], `metric ${tokenizing} tokenizes with NLTK's Punkt data: ${punktLocation.reason}; ${PUNKT_HINT}`)]
+    })
+
   // Where a problem of a swept field is reported: the axis's value in `sweep`, else the base field.
   const locateInRun = (assignment: Assignment, index: ReadonlyArray<number>, field: ReadonlyArray<PathKey>) => {
     const dotted = field.join(".")
@@ -395,6 +481,7 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
     readonly sft: ResolvedTrainStage | SpecIssue | ReadonlyArray<SpecIssue> | undefined
     readonly preference: ResolvedTrainStage | SpecIssue | ReadonlyArray<SpecIssue> | undefined
     readonly metrics: ReadonlyArray<ResolvedMetric | SpecIssue | ReadonlyArray<SpecIssue>>
+    readonly resources: ReadonlyArray<SpecIssue>
   }>()
   const indexOf = (assignment: Assignment) => assignment.map(([p, v]) => {
     const list = spec.sweep?.grid[p] ?? spec.sweep?.zip[p]
@@ -416,14 +503,19 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
       let resolved = resolvedStages.get(config.stages)
       if (resolved === undefined) {
         const where = whereIn(assignment)
+        const metricRefs = config.stages.evaluate?.metrics ?? []
         resolved = {
           sft: yield* resolveTrain("sft", config, where),
           preference: yield* resolveTrain("preference", config, where),
-          metrics: yield* Effect.forEach(config.stages.evaluate?.metrics ?? [], (ref, i) => resolveMetric(ref, i, where))
+          metrics: yield* Effect.forEach(metricRefs, (ref, i) => resolveMetric(ref, i, where)),
+          resources: [
+            ...(yield* Effect.forEach(metricRefs, (ref, i) => checkMetricFiles(ref, i, where))).flat(),
+            ...(yield* checkPunkt(metricRefs, where))
+          ]
         }
         resolvedStages.set(config.stages, resolved)
       }
-      const { sft, preference, metrics } = resolved
+      const { sft, preference, metrics, resources } = resolved
       const problems = [sft, preference, ...metrics].flatMap((x) => (x instanceof SpecIssue ? [x] : Array.isArray(x) ? x as ReadonlyArray<SpecIssue> : []))
       if (problems.length > 0) {
         issues.push(...problems)
@@ -431,6 +523,12 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
       }
       if (config.stages.evaluate !== undefined && config.stages.generate === undefined) {
         issues.push(new SpecIssue({ ...at(["stages", "evaluate"]), field: "stages.evaluate", message: "evaluate needs a generate stage to score" }))
+        continue
+      }
+      // Files are checked once the run is otherwise valid: a wrong field is the first thing to fix.
+      const missingFiles = [...resources, ...(yield* checkData(config, whereIn(assignment)))]
+      if (missingFiles.length > 0) {
+        issues.push(...missingFiles)
         continue
       }
       const id = runId(configJson, hasher)

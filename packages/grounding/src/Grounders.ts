@@ -1,4 +1,6 @@
 import * as FileSystem from "@effect/platform/FileSystem"
+import type * as Path from "@effect/platform/Path"
+import { DataFiles, resolveDataFile } from "@empo/core/DataFolder"
 import { ED_EMOTIONS, type Emotion, Grounder, type GrounderShape, InputError, IoError, isEmotion } from "@empo/core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -22,7 +24,7 @@ export const GROUNDERS: ReadonlyArray<GrounderInfo> = [
   { id: "plutchik-1", requires: "nothing", description: "the EmPO study's map (plutchik_1): one opposite per label from Plutchik's wheel, dyads and proposed pairs" },
   { id: "plutchik-original", requires: "nothing", description: "the study's partial map (plutchik_original): only the 9 wheel opposites; the other 23 labels yield no pairs" },
   { id: "user-map", requires: "grounder-map", description: "a researcher's own theory from a YAML map `label: opposite` or `label: [opposite, …]` (--grounder-map)" },
-  { id: "vad-distance", requires: "lexicon", description: "the label farthest from the prompt's label in NRC-VAD valence–arousal–dominance space (--lexicon)" },
+  { id: "vad-distance", requires: "lexicon", description: "the label farthest from the prompt's label in NRC-VAD valence–arousal–dominance space (--lexicon; default: the data folder's lexicons/NRC-VAD-Lexicon.txt)" },
   { id: "random", requires: "nothing", description: "any other emotion (a baseline without theory)" },
   { id: "same-emotion", requires: "nothing", description: "the prompt's own emotion, other dialogues (a control)" }
 ]
@@ -191,15 +193,17 @@ export const makeGrounder = Effect.fn("Grounders.makeGrounder")(function*(option
       return fromTable("user-map", `${info.description}: ${options.grounderMap}`, table)
     }
     case "vad-distance": {
-      if (options.lexicon === undefined) return yield* new InputError({ reason: "--grounder vad-distance needs --lexicon <NRC-VAD-Lexicon.txt>", field: "--lexicon" })
-      const points = parseVadLexicon(yield* readText(options.lexicon, "--lexicon"), options.lexicon)
+      // Without a lexicon, the data folder's NRC-VAD copy (EMPO_DATA_DIR, then the cache), never the working directory.
+      const lexicon = options.lexicon ?? (yield* resolveDataFile(DataFiles.vadLexicon).pipe(Effect.mapError((e) =>
+        new InputError({ reason: `the vad-distance grounder needs an NRC-VAD lexicon (\`data.lexicon\` of an experiment, --lexicon of \`empo data build\`): ${e.message}`, field: "lexicon" }))))
+      const points = parseVadLexicon(yield* readText(lexicon, "lexicon"), lexicon)
       if (points instanceof InputError) return yield* points
       const farthest = farthestByVad(points)
-      return fromTable("vad-distance", `${info.description}: ${options.lexicon}`, single(farthest))
+      return fromTable("vad-distance", `${info.description}: ${lexicon}`, single(farthest))
     }
   }
 })
 
 /** The {@link Grounder} service for the given options. */
-export const layer = (options: GrounderOptions): Layer.Layer<Grounder, InputError | IoError, FileSystem.FileSystem> =>
+export const layer = (options: GrounderOptions): Layer.Layer<Grounder, InputError | IoError, FileSystem.FileSystem | Path.Path> =>
   Layer.effect(Grounder, makeGrounder(options).pipe(Effect.map((g) => Grounder.of(g))))

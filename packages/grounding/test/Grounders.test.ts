@@ -1,7 +1,8 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { ED_EMOTIONS, InputError } from "@empo/core"
-import { sharedData } from "@empo/core/testing/sharedData"
+import { sharedData, sharedDataDir } from "@empo/core/testing/sharedData"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -77,6 +78,19 @@ layer(NodeContext.layer)("grounders from files", (it) => {
       const broken = writeTmp("broken.yaml", "joyful: [sad\n")
       const e3 = yield* Effect.flip(Grounders.makeGrounder(Grounders.GrounderOptions.make({ grounder: "user-map", grounderMap: broken })))
       expect(e3.message).toMatch(/broken\.yaml:\d+: invalid YAML/)
+    }))
+
+  it.effect("vad-distance without a lexicon reads the data folder's NRC-VAD copy, and says where it looked", () =>
+    Effect.gen(function*() {
+      const explicit = yield* Grounders.makeGrounder(Grounders.GrounderOptions.make({ grounder: "vad-distance", lexicon }))
+      const withDataDir = ConfigProvider.fromMap(new Map([["EMPO_DATA_DIR", sharedDataDir()], ["EMPO_CACHE", tmp]]))
+      const fromFolder = yield* Grounders.makeGrounder(Grounders.GrounderOptions.make({ grounder: "vad-distance" })).pipe(Effect.withConfigProvider(withDataDir))
+      for (const e of ED_EMOTIONS) expect(fromFolder.opposites(e)).toEqual(explicit.opposites(e))
+      const nowhere = ConfigProvider.fromMap(new Map([["EMPO_CACHE", tmp], ["HOME", tmp]]))
+      const missing = yield* Effect.flip(Grounders.makeGrounder(Grounders.GrounderOptions.make({ grounder: "vad-distance" })).pipe(Effect.withConfigProvider(nowhere)))
+      expect(missing).toBeInstanceOf(InputError)
+      expect(missing.message).toContain(path.join(tmp, "lexicons", "NRC-VAD-Lexicon.txt"))
+      expect(missing.message).toContain("data.lexicon")
     }))
 
   it.effect("unknown ids list the known ones; missing files are input errors", () =>

@@ -1,6 +1,7 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpClient from "@effect/platform/HttpClient"
 import * as Path from "@effect/platform/Path"
+import { dataFileCandidates, dataFolders } from "@empo/core/DataFolder"
 import { UserError } from "@empo/core/Errors"
 import { Tokenizer, type TokenizerShape } from "@empo/core/Tokenizer"
 import * as Config from "effect/Config"
@@ -33,7 +34,7 @@ export class TokenizerDataError extends UserError<TokenizerDataError>()("Tokeniz
 export class TokenizerDownloadError extends UserError<TokenizerDownloadError>()("TokenizerDownloadError", {
   url: Schema.String,
   reason: Schema.String
-}, { exitCode: 1, message: (e) => `could not download NLTK Punkt data from ${e.url}: ${e.reason}` }) {}
+}, { exitCode: 1, message: (e) => `could not download NLTK Punkt data from ${e.url}: ${e.reason}; ${PUNKT_HINT}` }) {}
 
 const sha256 = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex")
 
@@ -139,9 +140,14 @@ export const layerFromFile = (
       make(params, { name: "punkt_english.json", sha256 }, version))
   )
 
-/** Where the parameters come from: an explicit file, else the cache dir, filled from `url` on first use. */
+/**
+ * Where the parameters come from: an explicit file, else the data folder's copy, else the cache dir, filled from
+ * `url` on first use.
+ */
 export interface Options {
   readonly file?: string | undefined
+  /** `EMPO_DATA_DIR`: its `nltk/punkt_english.json` is used when present. */
+  readonly dataDir?: string | undefined
   readonly cacheDir: string
   readonly url?: string | undefined
   readonly version?: NltkVersion | undefined
@@ -160,6 +166,10 @@ export const layer = (
       if (options.file !== undefined) return layerFromFile(options.file, options.version)
       const fs = yield* FileSystem.FileSystem
       const path = yield* Path.Path
+      if (options.dataDir !== undefined) {
+        const shared = path.join(options.dataDir, CACHED_PUNKT_FILE)
+        if (yield* fs.exists(shared).pipe(Effect.orElseSucceed(() => false))) return layerFromFile(shared, options.version)
+      }
       const cached = path.join(options.cacheDir, CACHED_PUNKT_FILE)
       const present = yield* fs.exists(cached).pipe(Effect.orElseSucceed(() => false))
       if (!present) yield* downloadPunkt(options.url ?? NLTK_PUNKT_TAB_URL, cached)
@@ -167,9 +177,44 @@ export const layer = (
     })
   )
 
+/** Where the Punkt parameters would be read from without a download, or every place looked at. */
+export type PunktLocation =
+  | { readonly _tag: "Found"; readonly path: string; readonly from: "EMPO_PUNKT" | "EMPO_DATA_DIR" | "cache" }
+  | { readonly _tag: "Missing"; readonly searched: ReadonlyArray<string>; readonly reason: string }
+
 /**
- * {@link layer} configured from the environment: `EMPO_PUNKT` (a parameters file), `EMPO_CACHE`
- * (default `~/.cache/empo`) and `EMPO_PUNKT_URL` (default {@link NLTK_PUNKT_TAB_URL}).
+ * Where {@link layerConfig} finds the Punkt parameters offline: `EMPO_PUNKT` (which must then exist), else
+ * `$EMPO_DATA_DIR/nltk/punkt_english.json`, else the cache's copy. Used to check an experiment before it runs.
+ */
+export const locatePunkt: Effect.Effect<PunktLocation, never, FileSystem.FileSystem | Path.Path> = Effect.gen(function* () {
+  const fs = yield* FileSystem.FileSystem
+  const path = yield* Path.Path
+  const isFile = (file: string) => fs.stat(file).pipe(Effect.map((info) => info.type === "File"), Effect.orElseSucceed(() => false))
+  const explicit = yield* Config.option(Config.nonEmptyString("EMPO_PUNKT")).pipe(Effect.orElseSucceed(() => Option.none<string>()))
+  if (Option.isSome(explicit)) {
+    return (yield* isFile(explicit.value))
+      ? { _tag: "Found", path: explicit.value, from: "EMPO_PUNKT" } as const
+      : { _tag: "Missing", searched: [explicit.value], reason: `EMPO_PUNKT names ${explicit.value}, which does not exist` } as const
+  }
+  const folders = yield* dataFolders
+  const candidates = dataFileCandidates(folders, CACHED_PUNKT_FILE, path)
+  for (const candidate of candidates) {
+    if (yield* isFile(candidate)) {
+      return { _tag: "Found", path: candidate, from: Option.isSome(folders.dataDir) && candidate === candidates[0] ? "EMPO_DATA_DIR" : "cache" } as const
+    }
+  }
+  return { _tag: "Missing", searched: candidates, reason: `NLTK's Punkt parameters are in none of ${candidates.join(", ")}` } as const
+})
+
+/** What to do when {@link locatePunkt} finds nothing: the flag, the variable and the folders. */
+export const PUNKT_HINT =
+  "set EMPO_PUNKT to a punkt_english.json (`--punkt` of `empo eval` / `empo counts build`), or put it at $EMPO_DATA_DIR/nltk/punkt_english.json; " +
+  "`empo eval` downloads NLTK's copy into the cache once when the network is reachable"
+
+/**
+ * {@link layer} configured from the environment: `EMPO_PUNKT` (a parameters file), `EMPO_DATA_DIR` (its
+ * `nltk/punkt_english.json`), `EMPO_CACHE` (default `~/.cache/empo`) and `EMPO_PUNKT_URL` (default
+ * {@link NLTK_PUNKT_TAB_URL}).
  */
 export const layerConfig: Layer.Layer<
   Tokenizer,
@@ -177,11 +222,11 @@ export const layerConfig: Layer.Layer<
   FileSystem.FileSystem | Path.Path | HttpClient.HttpClient
 > = Layer.unwrapEffect(
   Effect.gen(function* () {
-    const path = yield* Path.Path
-    const file = yield* Config.option(Config.nonEmptyString("EMPO_PUNKT"))
-    const url = yield* Config.option(Config.nonEmptyString("EMPO_PUNKT_URL"))
-    const home = yield* Config.string("HOME").pipe(Config.withDefault("."))
-    const cacheDir = yield* Config.string("EMPO_CACHE").pipe(Config.withDefault(path.join(home, ".cache", "empo")))
-    return layer({ file: Option.getOrUndefined(file), url: Option.getOrUndefined(url), cacheDir })
-  }).pipe(Effect.mapError((error) => new TokenizerDataError({ path: "EMPO_PUNKT/EMPO_CACHE", reason: String(error) })))
+    // An empty variable counts as unset, as in dataFolders.
+    const optional = (name: string) => Config.option(Config.nonEmptyString(name)).pipe(Effect.orElseSucceed(() => Option.none<string>()))
+    const file = yield* optional("EMPO_PUNKT")
+    const url = yield* optional("EMPO_PUNKT_URL")
+    const { dataDir, cacheDir } = yield* dataFolders
+    return layer({ file: Option.getOrUndefined(file), url: Option.getOrUndefined(url), dataDir: Option.getOrUndefined(dataDir), cacheDir })
+  }).pipe(Effect.mapError((error) => new TokenizerDataError({ path: "EMPO_PUNKT", reason: `${String(error)}; ${PUNKT_HINT}` })))
 )

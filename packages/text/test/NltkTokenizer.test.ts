@@ -122,6 +122,32 @@ describe("NltkTokenizer", () => {
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["EMPO_PUNKT", sharedData("nltk", "punkt_english.json")]])))
     ))
 
+  it.scoped("layerConfig reads $EMPO_DATA_DIR/nltk/punkt_english.json before the cache and never downloads it; locatePunkt says where", () =>
+    Effect.gen(function* () {
+      const fsx = yield* FileSystem.FileSystem
+      const cacheDir = yield* fsx.makeTempDirectoryScoped()
+      const dataDir = sharedData()
+      const config = (entries: ReadonlyArray<readonly [string, string]>) => ConfigProvider.fromMap(new Map([["EMPO_CACHE", cacheDir], ["HOME", cacheDir], ...entries]))
+      // An unreachable URL: a download attempt would fail the layer.
+      const offline = ["EMPO_PUNKT_URL", "http://127.0.0.1:9/punkt_tab.zip"] as const
+      const tokenizer = yield* Tokenizer.pipe(
+        Effect.provide(NltkTokenizer.layerConfig.pipe(Layer.provide(Live))),
+        Effect.withConfigProvider(config([["EMPO_DATA_DIR", dataDir], offline]))
+      )
+      assert.deepStrictEqual(tokenizer.wordTokenize("Mr. Smith isn't here."), ["Mr.", "Smith", "is", "n't", "here", "."])
+      assert.isFalse(yield* fsx.exists(`${cacheDir}/${NltkTokenizer.CACHED_PUNKT_FILE}`))
+      const found = yield* NltkTokenizer.locatePunkt.pipe(Effect.withConfigProvider(config([["EMPO_DATA_DIR", dataDir]])))
+      assert.deepStrictEqual(found, { _tag: "Found", path: sharedData("nltk", "punkt_english.json"), from: "EMPO_DATA_DIR" })
+      const missing = yield* NltkTokenizer.locatePunkt.pipe(Effect.withConfigProvider(config([])))
+      assert.strictEqual(missing._tag, "Missing")
+      assert.include(missing._tag === "Missing" ? missing.reason : "", `${cacheDir}/nltk/punkt_english.json`)
+      const wrongFile = yield* NltkTokenizer.locatePunkt.pipe(Effect.withConfigProvider(config([["EMPO_PUNKT", `${cacheDir}/nope.json`]])))
+      assert.include(wrongFile._tag === "Missing" ? wrongFile.reason : "", "EMPO_PUNKT names")
+      const failed = yield* Tokenizer.pipe(Effect.provide(NltkTokenizer.layerConfig.pipe(Layer.provide(Live))), Effect.withConfigProvider(config([offline])), Effect.flip)
+      assert.include(failed.message, "EMPO_PUNKT")
+      assert.include(failed.message, "--punkt")
+    }).pipe(Effect.provide(Live)))
+
   it.scoped("a malformed parameters file is a TokenizerDataError naming the file and the field", () =>
     Effect.gen(function* () {
       const fsx = yield* FileSystem.FileSystem

@@ -28,7 +28,9 @@ export const plugin = defineMetric({
       ...keysWith("none", {
         pred_ER: "ER level", pred_IP: "IP level", pred_EX: "EX level", gt_ER: "ER level (gold)", gt_IP: "IP level (gold)", gt_EX: "EX level (gold)"
       })
-    }
+    },
+    // It reads saved levels, never words: an evaluation with only this metric needs no Punkt data.
+    tokenizes: false
   },
   params: EpitomeSavedParams,
   layer: (params: EpitomeSavedParams) =>

@@ -1,4 +1,5 @@
 import * as Path from "@effect/platform/Path"
+import { DataFiles, resolveDataFile } from "@empo/core/DataFolder"
 import { defineMetric, Metric, MetricError, MetricResource, MetricScores, type EvalItem } from "@empo/core/Metric"
 import { Tokenizer } from "@empo/core/Tokenizer"
 import * as Effect from "effect/Effect"
@@ -12,26 +13,30 @@ export * from "./nidf.ts"
 
 const ID = "specificity"
 const VERSION = "1.0.0"
+const COUNTS_HINT = "build one with `empo counts build --corpus <file> --out <counts.json>`"
 
 /** The document-frequency counts NIDF is computed against (`empo counts build` makes them from any corpus). */
 export const SpecificityParams = Schema.Struct({
-  counts: Schema.optionalWith(Schema.NonEmptyString, { default: () => "data/empathetic_dialogues/ed_counts.json" })
+  /** Absent: `empathetic_dialogues/ed_counts.json` of the data folder (`EMPO_DATA_DIR`, then the cache). */
+  counts: Schema.optional(Schema.NonEmptyString)
 })
 export type SpecificityParams = typeof SpecificityParams.Type
 
 const makeSpecificityMetric = Effect.fn("SpecificityMetric.make")(function* (params: SpecificityParams) {
   const tokenizer = yield* Tokenizer
   const path = yield* Path.Path
-  const { counts, sha256 } = yield* loadCounts(params.counts).pipe(
+  const file = params.counts ?? (yield* resolveDataFile(DataFiles.edCounts).pipe(Effect.mapError((error) =>
+    new MetricError({ metric: ID, reason: `no \`counts\` param: ${error.message}; ${COUNTS_HINT}`, inputFault: true }))))
+  const { counts, sha256 } = yield* loadCounts(file).pipe(
     Effect.mapError((error) =>
       new MetricError({
         metric: ID,
-        reason: `${error.message} (param \`counts\`; build one with \`empo counts build --corpus <file>\`)`,
+        reason: `${error.message} (param \`counts\`; ${COUNTS_HINT})`,
         inputFault: true
       }))
   )
   const table = nidfTable(counts)
-  const resources = [new MetricResource({ name: path.basename(params.counts), sha256 }), new MetricResource(tokenizer.resource)]
+  const resources = [new MetricResource({ name: path.basename(file), sha256 }), new MetricResource(tokenizer.resource)]
 
   const score = Effect.fn("SpecificityMetric.score")(function* (items: ReadonlyArray<EvalItem>) {
     // Responses are tokenized as they are (no lower-casing), like the counts: the study's choice.
@@ -48,7 +53,8 @@ export const plugin = defineMetric<SpecificityParams>({
     kind: "metric",
     version: VERSION,
     description: "Word specificity: mean NIDF of a response's distinct NLTK tokens against corpus document frequencies (EmPO §5.4)",
-    keys: NIDF_KEYS
+    keys: NIDF_KEYS,
+    files: [{ param: "counts", dataFile: DataFiles.edCounts, hint: COUNTS_HINT }]
   },
   params: SpecificityParams,
   layer: (params) => Layer.effect(Metric, makeSpecificityMetric(params))

@@ -1,12 +1,12 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as FileSystem from "@effect/platform/FileSystem"
 import { EvalItem, Metric } from "@empo/core/Metric"
-import { sharedData } from "@empo/core/testing/sharedData"
+import { sharedData, sharedDataDir } from "@empo/core/testing/sharedData"
 import { NltkTokenizer } from "@empo/text"
 import { noWorker } from "@empo/metrics/testing/metricContract"
 import { readTildeCsv } from "@empo/text/testing/predictions"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Schema } from "effect"
+import { ConfigProvider, Effect, Layer, Schema } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -64,7 +64,7 @@ describe("metric-specificity", () => {
       })
       assert.strictEqual(summary.utterances, 7577)
       const ours: Record<string, number> = JSON.parse(fs.readFileSync(out, "utf8"))
-      const study: Record<string, number> = JSON.parse(fs.readFileSync(params.counts, "utf8"))
+      const study: Record<string, number> = JSON.parse(fs.readFileSync(params.counts!, "utf8"))
       // The study counted train + val; val alone must be a sub-count word by word (empo-method.md §1.7).
       const violations = Object.entries(ours).filter(([word, count]) => !(word in study) || count > study[word]!)
       assert.deepStrictEqual(violations, [])
@@ -102,6 +102,26 @@ describe("metric-specificity", () => {
       assert.include(notUtf8.message, "UTF-8")
       assert.deepStrictEqual((yield* fsx.readDirectory(dir)).sort(), ["c.csv", "c.jsonl", "latin1.txt"])
     }).pipe(Effect.provide(Environment)))
+
+  it.effect("without a counts param it reads empathetic_dialogues/ed_counts.json of EMPO_DATA_DIR, then the cache", () =>
+    Effect.gen(function* () {
+      const cache = fs.mkdtempSync(path.join(os.tmpdir(), "nidf-cache-"))
+      const build = (config: Map<string, string>) =>
+        Metric.pipe(Effect.provide(plugin.layer({}).pipe(Layer.provide(Environment))), Effect.withConfigProvider(ConfigProvider.fromMap(config)))
+      const fromDataDir = yield* build(new Map([["EMPO_DATA_DIR", sharedDataDir()], ["EMPO_CACHE", cache]]))
+      const explicit = yield* Metric.pipe(Effect.provide(SpecificityLive))
+      assert.deepStrictEqual(fromDataDir.resources, explicit.resources)
+      const missing = yield* build(new Map([["EMPO_CACHE", cache], ["HOME", cache]])).pipe(Effect.flip)
+      assert.strictEqual(missing.exitCode, 2)
+      assert.include(missing.message, path.join(cache, "empathetic_dialogues", "ed_counts.json"))
+      assert.include(missing.message, "empo counts build")
+      // The cache is the second place looked in.
+      fs.mkdirSync(path.join(cache, "empathetic_dialogues"))
+      fs.writeFileSync(path.join(cache, "empathetic_dialogues", "ed_counts.json"), JSON.stringify({ the: 3, cat: 1 }))
+      const fromCache = yield* build(new Map([["EMPO_CACHE", cache], ["HOME", cache]]))
+      assert.strictEqual(fromCache.resources[0]!.name, "ed_counts.json")
+      assert.notStrictEqual(fromCache.resources[0]!.sha256, explicit.resources[0]!.sha256)
+    }))
 
   it.effect("a malformed counts file is an input-fault MetricError naming the file", () =>
     Effect.gen(function* () {

@@ -1,5 +1,6 @@
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
+import { DataFiles, resolveDataFile } from "@empo/core/DataFolder"
 import { defineMetric, Metric, MetricError, MetricResource, MetricScores, type EvalItem } from "@empo/core/Metric"
 import { Tokenizer } from "@empo/core/Tokenizer"
 import * as Effect from "effect/Effect"
@@ -15,16 +16,27 @@ export * from "./scoreVad.ts"
 const ID = "vad"
 const VERSION = "1.0.0"
 
-/** Where the NRC lexicons are (they cannot be downloaded for you: their terms of use must be accepted). */
+/**
+ * Where the NRC lexicons are (they cannot be downloaded for you: their terms of use must be accepted). Absent:
+ * `lexicons/…` of the data folder (`EMPO_DATA_DIR`, then the cache), never the working directory.
+ */
 export const VadParams = Schema.Struct({
-  vadLexicon: Schema.optionalWith(Schema.NonEmptyString, { default: () => "data/lexicons/NRC-VAD-Lexicon.txt" }),
-  intensityLexicon: Schema.optionalWith(Schema.NonEmptyString, {
-    default: () => "data/lexicons/NRC-Emotion-Intensity.txt"
-  })
+  vadLexicon: Schema.optional(Schema.NonEmptyString),
+  intensityLexicon: Schema.optional(Schema.NonEmptyString)
 })
 export type VadParams = typeof VadParams.Type
 
 const NRC_HINT = "the NRC lexicons are free for research from NRC Canada (saifmohammad.com) under their terms of use"
+
+/** The data-folder file each lexicon param defaults to. */
+const defaultFile: Record<keyof VadParams, string> = { vadLexicon: DataFiles.vadLexicon, intensityLexicon: DataFiles.intensityLexicon }
+
+/** The lexicon a param names, else the data folder's copy. */
+const lexiconPath = (params: VadParams, param: keyof VadParams) =>
+  params[param] !== undefined
+    ? Effect.succeed(params[param])
+    : resolveDataFile(defaultFile[param]).pipe(Effect.mapError((error) =>
+      new MetricError({ metric: ID, reason: `no \`${param}\` param: ${error.message}; ${NRC_HINT}`, inputFault: true })))
 
 const readLexicon = <A>(param: keyof VadParams, path: string, parse: (text: string) => A) =>
   Effect.gen(function* () {
@@ -58,8 +70,8 @@ const readLexicon = <A>(param: keyof VadParams, path: string, parse: (text: stri
 
 const makeVadMetric = Effect.fn("VadMetric.make")(function* (params: VadParams) {
   const tokenizer = yield* Tokenizer
-  const vad = yield* readLexicon("vadLexicon", params.vadLexicon, parseVadLexicon)
-  const intensity = yield* readLexicon("intensityLexicon", params.intensityLexicon, parseIntensityLexicon)
+  const vad = yield* readLexicon("vadLexicon", yield* lexiconPath(params, "vadLexicon"), parseVadLexicon)
+  const intensity = yield* readLexicon("intensityLexicon", yield* lexiconPath(params, "intensityLexicon"), parseIntensityLexicon)
   const lexicons = { vad: vad.lexicon, intensity: intensity.lexicon }
   const resources = [vad.resource, intensity.resource, new MetricResource(tokenizer.resource)]
 
@@ -85,7 +97,11 @@ export const plugin = defineMetric<VadParams>({
     kind: "metric",
     version: VERSION,
     description: "Valence/arousal/dominance and emotion intensity of the context (prev) minus the response, NRC lexicons (EmPO §5.3)",
-    keys: VAD_KEYS
+    keys: VAD_KEYS,
+    files: [
+      { param: "vadLexicon", dataFile: DataFiles.vadLexicon, hint: NRC_HINT },
+      { param: "intensityLexicon", dataFile: DataFiles.intensityLexicon, hint: NRC_HINT }
+    ]
   },
   params: VadParams,
   layer: (params) => Layer.effect(Metric, makeVadMetric(params))

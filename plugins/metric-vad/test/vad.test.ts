@@ -1,11 +1,11 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { EvalItem, Metric } from "@empo/core/Metric"
-import { sharedData } from "@empo/core/testing/sharedData"
+import { sharedData, sharedDataDir } from "@empo/core/testing/sharedData"
 import { NltkTokenizer } from "@empo/text"
 import { noWorker } from "@empo/metrics/testing/metricContract"
 import { readTildeCsv } from "@empo/text/testing/predictions"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Schema } from "effect"
+import { ConfigProvider, Effect, Layer, Schema } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -133,6 +133,22 @@ describe("metric-vad on the study's prediction files", () => {
         Effect.flip
       )
       assert.include(missing.message, "absent.txt")
+    }))
+
+  it.effect("without lexicon params it reads lexicons/ of EMPO_DATA_DIR, never the working directory", () =>
+    Effect.gen(function* () {
+      const emptyCache = fs.mkdtempSync(path.join(os.tmpdir(), "vad-cache-"))
+      const withDataDir = ConfigProvider.fromMap(new Map([["EMPO_DATA_DIR", sharedDataDir()], ["EMPO_CACHE", emptyCache]]))
+      const metric = yield* Metric.pipe(Effect.provide(plugin.layer({}).pipe(Layer.provide(Environment))), Effect.withConfigProvider(withDataDir))
+      const explicit = yield* Metric.pipe(Effect.provide(VadLive))
+      assert.deepStrictEqual(metric.resources, explicit.resources)
+      // No data folder and an empty cache: an input fault naming where it looked and EMPO_DATA_DIR.
+      const nowhere = ConfigProvider.fromMap(new Map([["EMPO_CACHE", emptyCache], ["HOME", emptyCache]]))
+      const error = yield* Metric.pipe(Effect.provide(plugin.layer({}).pipe(Layer.provide(Environment))), Effect.withConfigProvider(nowhere), Effect.flip)
+      assert.strictEqual(error.exitCode, 2)
+      assert.include(error.message, path.join(emptyCache, "lexicons", "NRC-VAD-Lexicon.txt"))
+      assert.include(error.message, "EMPO_DATA_DIR")
+      assert.include(error.message, "vadLexicon")
     }))
 
   it("the VAD lexicon skips a header line and keeps multi-word terms", () => {

@@ -4,8 +4,12 @@ import { TrainingBackendLive } from "@empo/bridge"
 import { TinyModelRequest, TrainHyperParameters, TrainingBackend, TrainRequest } from "@empo/core/Training"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
+import { DataFiles, dataFileCandidates, dataFolders, findDataFile } from "@empo/core/DataFolder"
+import { Plugins } from "@empo/experiments/Plugins"
+import { NltkTokenizer } from "@empo/text"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 
 // A handful of built-in exchanges, so the smoke run needs no data files and no download.
@@ -22,10 +26,57 @@ const EXCHANGES: ReadonlyArray<readonly [string, string]> = [
 
 const json = Options.boolean("json").pipe(Options.withDescription("print the report as JSON on stdout"))
 
+/** One data file a default needs: where it was found, or every place looked in. */
+interface DataFileReport {
+  readonly name: string
+  readonly usedBy: string
+  readonly found: string | null
+  readonly searched: ReadonlyArray<string>
+  readonly hint?: string
+}
+
+/**
+ * The data files that defaults read (metric params, the vad-distance lexicon, Punkt), looked up as `empo run`
+ * and `empo eval` do: the first check before a long run.
+ */
+export const dataFilesReport = Effect.gen(function* () {
+  const path = yield* Path.Path
+  const plugins = yield* Plugins
+  const folders = yield* dataFolders
+  const reports: Array<DataFileReport> = []
+  const punkt = yield* NltkTokenizer.locatePunkt
+  reports.push(punkt._tag === "Found"
+    ? { name: "Punkt parameters", usedBy: "metrics that tokenize", found: punkt.path, searched: [] }
+    : { name: "Punkt parameters", usedBy: "metrics that tokenize", found: null, searched: punkt.searched, hint: NltkTokenizer.PUNKT_HINT })
+  const wanted = [
+    ...plugins.metrics.flatMap((p) => (p.manifest.files ?? []).flatMap((f) =>
+      f.dataFile === undefined ? [] : [{ dataFile: f.dataFile, usedBy: `${p.manifest.id}.${f.param}`, hint: f.hint }])),
+    { dataFile: DataFiles.vadLexicon, usedBy: "data.lexicon of the vad-distance grounder", hint: undefined }
+  ]
+  for (const w of wanted) {
+    const found = yield* findDataFile(w.dataFile)
+    reports.push({
+      name: w.dataFile, usedBy: w.usedBy, found: Option.getOrNull(found),
+      searched: Option.isSome(found) ? [] : dataFileCandidates(folders, w.dataFile, path),
+      ...(Option.isNone(found) && w.hint !== undefined ? { hint: w.hint } : {})
+    })
+  }
+  return { dataDir: Option.getOrNull(folders.dataDir), cacheDir: folders.cacheDir, files: reports }
+})
+
+const renderDataFiles = (report: Effect.Effect.Success<typeof dataFilesReport>): string => [
+  `data folder: ${report.dataDir ?? "(EMPO_DATA_DIR not set)"}; cache: ${report.cacheDir}`,
+  ...report.files.map((f) => f.found !== null
+    ? `  ok       ${f.name} (${f.usedBy}): ${f.found}`
+    : `  missing  ${f.name} (${f.usedBy}): looked in ${f.searched.join(", ")}${f.hint === undefined ? "" : `; ${f.hint}`}`)
+].join("\n")
+
 export const doctorCommand = Command.make("doctor", { json }, (flags) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
+    const dataFiles = yield* dataFilesReport
+    if (!flags.json) yield* Console.error(renderDataFiles(dataFiles))
     const backend = yield* TrainingBackend
     const versions = yield* backend.versions
     const runningFrom = process.env["EMPO_RUNNING_FROM"] ?? "sources"
@@ -54,8 +105,8 @@ export const doctorCommand = Command.make("doctor", { json }, (flags) =>
       hyper: new TrainHyperParameters({ learningRate: 1e-3, batchSize: 4, maxSteps: 2, maxLength: 64, beta: 0.1 })
     })))
     const losses = [...events].flatMap((e) => (e._tag === "log" && e.loss !== undefined ? [e.loss] : []))
-    const report = { runningFrom, ...versions, smoke: { stage: "dpo", steps: losses.length, losses } }
+    const report = { runningFrom, ...versions, dataFiles, smoke: { stage: "dpo", steps: losses.length, losses } }
     if (flags.json) yield* Console.log(JSON.stringify(report, null, 2))
     else yield* Console.log(`ok: DPO losses ${losses.map((l) => l.toFixed(4)).join(", ")}`)
   }).pipe(Effect.scoped, Effect.provide(TrainingBackendLive))
-).pipe(Command.withDescription("Check the Python worker: interpreter, package versions, CUDA, and a 2-step DPO smoke training"))
+).pipe(Command.withDescription("Check the data files defaults read (Punkt, NRC lexicons, ED counts: EMPO_DATA_DIR, then the cache) and the Python worker: interpreter, package versions, CUDA, and a 2-step DPO smoke training"))

@@ -51,13 +51,13 @@ const json = Options.boolean("json").pipe(Options.withDescription("print JSON in
 const out = Options.text("out").pipe(Options.optional, Options.withDescription("directory for per-item scores (scores.jsonl, scores.csv) and summary.json"))
 const param = Options.text("param").pipe(
   Options.repeated,
-  Options.withDescription("metric parameter as <metric>.<key>=<value> (numbers, true/false, JSON lists and objects, else text), e.g. vad.vadLexicon=lexicons/NRC-VAD-Lexicon.txt")
+  Options.withDescription("metric parameter as <metric>.<key>=<value> (numbers, true/false, JSON lists and objects, else text), e.g. vad.vadLexicon=NRC-VAD-Lexicon.txt; file params left out are read from EMPO_DATA_DIR, then $EMPO_CACHE (lexicons/…, empathetic_dialogues/ed_counts.json)")
 )
 const cacheDir = Options.text("cache-dir").pipe(Options.optional, Options.withDescription("metric result cache (default: $EMPO_CACHE/metrics, else ~/.cache/empo/metrics)"))
 const noCache = Options.boolean("no-cache").pipe(Options.withDescription("neither read nor write cached metric results"))
 const punkt = Options.text("punkt").pipe(
   Options.optional,
-  Options.withDescription("Punkt parameters JSON (default: EMPO_PUNKT, else NLTK's English data downloaded once into EMPO_CACHE)")
+  Options.withDescription("Punkt parameters JSON (default: EMPO_PUNKT, else $EMPO_DATA_DIR/nltk/punkt_english.json, else NLTK's English data downloaded once into EMPO_CACHE)")
 )
 const compare = Options.boolean("compare").pipe(Options.withDescription("compare two predictions files given as arguments: deltas (B − A) with CIs and p-values"))
 const unpaired = Options.boolean("unpaired").pipe(Options.withDescription("with --compare: Welch t and independent bootstrap even when both files score the same item ids"))
