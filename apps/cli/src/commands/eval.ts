@@ -58,7 +58,7 @@ const punkt = Options.text("punkt").pipe(
 const compare = Options.boolean("compare").pipe(Options.withDescription("compare two predictions files given as arguments: deltas (B − A) with CIs and p-values"))
 const unpaired = Options.boolean("unpaired").pipe(Options.withDescription("with --compare: Welch t and independent bootstrap even when both files score the same item ids"))
 const seed = Options.integer("seed").pipe(Options.withDefault(0), Options.withDescription("seed of the bootstrap and permutation test"))
-const files = Args.text({ name: "file" }).pipe(Args.repeated)
+const files = Args.text({ name: "file" }).pipe(Args.withDescription("with --compare: the two predictions files A and B"), Args.repeated)
 
 const fail = (reason: string, field: string) => Effect.fail(new InputError({ reason, field }))
 
