@@ -12,6 +12,7 @@ import { modelCommand } from "./commands/model.ts"
 import { experimentCommands } from "./commands/run.ts"
 import { trainCommand } from "./commands/train.ts"
 import { tuiCommand } from "./commands/tui.ts"
+import { asksForHelp, currentTerminal, type HelpTerminal, withTidyHelp } from "./HelpText.ts"
 import { MainLayer } from "./MainLayer.ts"
 
 // Every command group lives in its own file under ./commands and is listed here, once.
@@ -26,6 +27,13 @@ export const cli = Command.run(empo, { name: "empo", version: "0.1.0" })
  * Runs `empo` on `argv` (as `process.argv`: node, script, then the arguments) with every service provided
  * and plugins looked up in `catalogue`: bin.ts passes the app's (`PluginsLive`), a test its own (a toy
  * plugin added). Failures are left to the caller (bin.ts turns them into messages and exit codes).
+ * `--help` is tidied for `terminal` (no colour under NO_COLOR or into a pipe; no padded lines).
  */
-export const runEmpo = (argv: ReadonlyArray<string>, catalogue: Layer.Layer<Plugins, DuplicatePluginError>) =>
-  cli(argv).pipe(Effect.provide(Layer.merge(MainLayer, catalogue)))
+export const runEmpo = (
+  argv: ReadonlyArray<string>,
+  catalogue: Layer.Layer<Plugins, DuplicatePluginError>,
+  terminal: HelpTerminal = currentTerminal()
+) => {
+  const run = cli(argv).pipe(Effect.provide(Layer.merge(MainLayer, catalogue)))
+  return asksForHelp(argv.slice(2)) ? withTidyHelp(run, terminal) : run
+}

@@ -59,6 +59,8 @@ describe("App on a real store", () => {
     expect(compare).toContain("beta=0.1 (3)")
     expect(compare).toContain("distinct-2")
     stdin.write("e")
+    await waitFor(frame, (f) => f.includes("write CSV to: compare-dpo-beta.csv"))
+    stdin.write(enter)
     await waitFor(frame, (f) => f.includes("wrote "))
     const csv = fs.readFileSync(path.join(world.dir, "exports", "compare-dpo-beta.csv"), "utf8")
     expect(csv.split("\n")[0]).toContain("distinct.distinct-2.mean")

@@ -1,3 +1,4 @@
+import { sharedDataDir } from "@empo/core/testing/sharedData"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as fs from "node:fs"
@@ -7,7 +8,7 @@ import { Launcher } from "../src/data/Launcher.ts"
 import { makeTestWorld, type TestWorld } from "./fixtures/testRuntime.ts"
 
 const spec = (beta: string) => [
-  "name: launch-test", "seeds: [0, 1]", "data:", "  source: ./data", "model:", "  kind: tiny", "stages:", "  preference:", "    optimizer: dpo",
+  "name: launch-test", "seeds: [0, 1]", "data:", `  source: ${path.join(sharedDataDir(), "empathetic_dialogues")}`, "model:", "  kind: tiny", "stages:", "  preference:", "    optimizer: dpo",
   "    params:", `      beta: ${beta}`, "  generate:", "    limit: 4", "  evaluate:", "    metrics: [length]", ""
 ].join("\n")
 

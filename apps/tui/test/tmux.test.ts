@@ -1,3 +1,4 @@
+import { sharedDataDir } from "@empo/core/testing/sharedData"
 import { RunStore } from "@empo/store"
 import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
@@ -48,7 +49,7 @@ describe("empo tui in a real terminal (tmux)", () => {
       "name: small-sweep",
       "seeds: [0, 1]",
       "data:",
-      "  source: ./data",
+      `  source: ${path.join(sharedDataDir(), "empathetic_dialogues")}`,
       "model:",
       "  kind: tiny",
       "stages:",

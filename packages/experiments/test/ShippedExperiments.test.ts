@@ -84,6 +84,18 @@ describe("shipped experiments", () => {
       assert.isFalse(plan.runs.some((r) => r.params["data.grounder"] === "vad-distance" && r.params["stages.preference.optimizer"] !== "dpo"))
     })))
 
+  it.effect("empo-paper: the IPO and KTO arms train the 7B model with study-scale presets, not tiny-cpu", () =>
+    env(Effect.gen(function* () {
+      const plan = yield* loadExperiment(path.join(experiments, "empo-paper.yaml"))
+      for (const optimizer of ["ipo", "kto"]) {
+        const run = plan.runs.find((r) => r.params["stages.preference.optimizer"] === optimizer)!
+        const stage = plan.stages.get(run.stages.find((s) => s.name === "preference")!.stageId)!
+        assert.strictEqual(stage.inputs["preset"], "study-7b", optimizer)
+        const params = stage.inputs["params"] as { learningRate: number; batchSize: number; maxLength: number; scheduler: string }
+        assert.deepStrictEqual([params.learningRate, params.batchSize, params.maxLength, params.scheduler], [1e-6, 64, 512, "cosine"], optimizer)
+      }
+    })))
+
   it("the CLI dry-runs the paper sweep and refuses a malformed file with exit 2 and no stack trace", () => {
     const db = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "empo-cli-")), "empo.db")
     const dry = cli(["run", "experiments/empo-paper.yaml", "--dry-run", "--db", db])

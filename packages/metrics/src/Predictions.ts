@@ -29,6 +29,11 @@ export interface Predictions {
   readonly format: Exclude<PredictionsFormat, "auto">
   readonly responseColumn: string
   readonly columns: ReadonlyArray<string>
+  /**
+   * Column (or key) the items' `context` came from; undefined when the file has none, and every `context` is
+   * then "" (only metrics that compare a response to the user turn need it; they refuse such items).
+   */
+  readonly contextColumn: string | undefined
   readonly items: ReadonlyArray<EvalItem>
 }
 
@@ -102,7 +107,8 @@ const readTabular = (
     }
     const responseColumn = options.human === true ? Tabular.target : options.responseColumn ?? Tabular.response
     const responseAt = yield* require(responseColumn, options.human === true ? "--human scores the gold turns" : "the responses to score")
-    const contextAt = yield* require(Tabular.context, "the user turn before each response")
+    // Optional: `length`, `distinct`, … never read the user turn, so a file without it is still scoreable.
+    const contextAt = index(Tabular.context)
     const targetAt = index(Tabular.target)
     const emotionAt = index(Tabular.emotion)
     // pandas writes its row index as an unnamed first column; use it as the item id when present.
@@ -119,13 +125,13 @@ const readTabular = (
       return new EvalItem({
         id: cell(idAt) ?? String(k),
         response: row.cells[responseAt] ?? "",
-        context: row.cells[contextAt] ?? "",
+        context: cell(contextAt) ?? "",
         ...(target === undefined ? {} : { target }),
         ...(emotion === undefined ? {} : { emotion }),
         fields
       })
     })
-    return { file, format, responseColumn, columns, items }
+    return { file, format, responseColumn, columns, contextColumn: contextAt === -1 ? undefined : Tabular.context, items }
   })
 
 const JsonScalar = Schema.Union(Schema.String, Schema.Number, Schema.Boolean, Schema.Null)
@@ -150,6 +156,8 @@ const readJsonl = (file: string, text: string, options: ReadOptions): Effect.Eff
       : options.responseColumn ?? (Jsonl.response in first ? Jsonl.response : Jsonl.altResponse)
     const columns = Object.keys(first)
     const items: Array<EvalItem> = []
+    // The first row decides whether the file carries the user turn; then every row must.
+    const hasContext = first[Jsonl.context] !== undefined && first[Jsonl.context] !== null
     for (const [k, { line, value }] of rows.entries()) {
       const text = (key: string, required: boolean): Effect.Effect<string | undefined, InputError> => {
         const v = value[key]
@@ -161,7 +169,7 @@ const readJsonl = (file: string, text: string, options: ReadOptions): Effect.Eff
         return typeof v === "string" ? Effect.succeed(v) : Effect.fail(inputError(file, `\`${key}\` must be a string`, { line, field: key }))
       }
       const response = (yield* text(responseColumn, true))!
-      const context = (yield* text(Jsonl.context, true))!
+      const context = hasContext ? yield* text(Jsonl.context, true) : undefined
       const target = yield* text(Jsonl.target, false)
       const emotion = yield* text(Jsonl.emotion, false)
       const fields: Record<string, string> = {}
@@ -173,13 +181,13 @@ const readJsonl = (file: string, text: string, options: ReadOptions): Effect.Eff
       items.push(new EvalItem({
         id: typeof id === "string" || typeof id === "number" ? String(id) : String(k),
         response,
-        context,
+        context: context ?? "",
         ...(target === undefined ? {} : { target }),
         ...(emotion === undefined ? {} : { emotion }),
         fields
       }))
     }
-    return { file, format: "jsonl" as const, responseColumn, columns, items }
+    return { file, format: "jsonl" as const, responseColumn, columns, contextColumn: hasContext ? Jsonl.context : undefined, items }
   })
 
 /** Parses predictions already in memory (the pure part of {@link readPredictions}). */

@@ -56,15 +56,25 @@ describe("readPredictions", () => {
       assert.deepStrictEqual([p.items[0]!.context, p.items[0]!.response, p.items[0]!.fields["id"]], ["a, b", "say \"hi\"", "7"])
     }).pipe(Effect.provide(NodeContext.layer)))
 
+  it.effect("a file without the user turn (`prevs` / `prev`) reads, with empty contexts and no context column", () =>
+    Effect.gen(function* () {
+      const tilde = yield* readPredictions(write("no-prevs.txt", "~gens\n0~hello\n1~there\n"))
+      assert.strictEqual(tilde.contextColumn, undefined)
+      assert.deepStrictEqual(tilde.items.map((i) => [i.id, i.response, i.context]), [["0", "hello", ""], ["1", "there", ""]])
+      const jsonl = yield* readPredictions(write("noprev.jsonl", "{\"id\":1,\"response\":\"r\"}\n"))
+      assert.strictEqual(jsonl.contextColumn, undefined)
+      assert.strictEqual(jsonl.items[0]!.context, "")
+      assert.strictEqual((yield* readPredictions(baseline)).contextColumn, "prevs")
+    }).pipe(Effect.provide(NodeContext.layer)))
+
   const bad: ReadonlyArray<[string, string | Uint8Array, Record<string, unknown>, RegExp]> = [
     ["empty.txt", "", {}, /empty\.txt: file is empty/],
     ["header-only.txt", "~prevs~gens\n", {}, /header-only\.txt:2: file has a header but no rows/],
-    ["no-prevs.txt", "~gens\n0~hello\n", {}, /no-prevs\.txt:1: missing column `prevs`.*columns are: gens.*\(field `prevs`\)/],
     ["col.txt", "~prevs~gens\n0~a~b\n", { responseColumn: "shortgens" }, /col\.txt:1: missing column `shortgens`.*columns are: prevs, gens/],
     ["latin1.txt", new Uint8Array([...Buffer.from("~prevs~gens\n0~ok~ok\n1~caf"), 0xe9, ...Buffer.from("~x\n")]), {}, /latin1\.txt:3: file is not valid UTF-8/],
     ["ragged.txt", "~prevs~gens\n0~a~b~c\n", {}, /ragged\.txt:2: cannot parse/],
     ["bad.jsonl", "{\"id\":1,\"response\":\"r\",\"prev\":\"p\"}\nnot json\n", {}, /bad\.jsonl:2: line is not a JSON object/],
-    ["noprev.jsonl", "{\"id\":1,\"response\":\"r\"}\n", {}, /noprev\.jsonl:1: missing key `prev`/]
+    ["someprev.jsonl", "{\"id\":1,\"response\":\"r\",\"prev\":\"p\"}\n{\"id\":2,\"response\":\"r\"}\n", {}, /someprev\.jsonl:2: missing key `prev`/]
   ]
   for (const [name, content, options, message] of bad) {
     it.effect(`bad input ${name} → InputError (exit 2) naming file, line and column`, () =>

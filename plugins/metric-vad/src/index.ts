@@ -79,6 +79,13 @@ const makeVadMetric = Effect.fn("VadMetric.make")(function* (params: VadParams) 
   const profile = (text: string) => vadProfile(tokenizer.wordTokenize(text.toLowerCase()), lexicons)
 
   const score = Effect.fn("VadMetric.score")(function* (items: ReadonlyArray<EvalItem>) {
+    // Predictions without a `prevs` column read with every context empty; differences to nothing are not scores.
+    if (items.length > 0 && items.every((item) => item.context === "")) {
+      return yield* new MetricError({
+        metric: ID, inputFault: true,
+        reason: "needs the user turn before each response (column `prevs`, JSONL key `prev`); every item's is empty"
+      })
+    }
     const columns = Object.fromEntries(VAD_COLUMNS.map((name) => [name, [] as Array<number>])) as Record<VadColumn, Array<number>>
     for (const item of items) {
       const row = vadRow(profile(item.context), profile(item.response))

@@ -15,7 +15,10 @@ const metrics = Options.text("metrics").pipe(
   Options.withDescription("comma-separated metric keys or prefixes (e.g. length,vad.); default: every evaluation metric")
 )
 const baseline = Options.text("baseline").pipe(Options.optional, Options.withDescription("a run id (or prefix); its configuration is the reference for significance"))
-const format = Options.choice("format", ["table", "csv", "latex", "json"]).pipe(Options.withDefault("table" as const))
+const format = Options.choice("format", ["table", "csv", "latex", "json"]).pipe(
+  Options.withDefault("table" as const),
+  Options.withDescription("table for the terminal; csv, latex (booktabs, best per metric in bold) or json to paste elsewhere")
+)
 
 export const compareCommand = Command.make("compare", { db: dbOption, experiment, metrics, baseline, format }, (flags) =>
   Effect.gen(function* () {

@@ -95,7 +95,7 @@ const build = Command.make("build", {
   kind: Options.choice("kind", ["dpo", "kto", "sft"]).pipe(Options.withDescription("dpo = prompt/chosen/rejected, kto = prompt/completion/label (1 desirable + k undesirable per prompt), sft = whole dialogues as messages")),
   negatives: Options.integer("negatives").pipe(Options.withDefault(3), Options.withDescription("negatives (rejected replies) per prompt")),
   mode: Options.choice("mode", ["faithful", "balanced"]).pipe(Options.withDefault("balanced" as const), Options.withDescription("faithful = the study's pairing (pad once/truncate, k interleaved draws), seeded; balanced = k distinct negatives for every prompt")),
-  seed: Options.integer("seed").pipe(Options.withDefault(0)),
+  seed: Options.integer("seed").pipe(Options.withDefault(0), Options.withDescription("seed of the negative sampling (which non-gold responses become rejected ones)")),
   limit: Options.integer("limit").pipe(Options.optional, Options.withDescription("keep only the first N rows of the output file (the first N lines of the unlimited build, cut after sampling; the manifest describes the cut file)")),
   limitPrompts: Options.integer("limit-prompts").pipe(Options.optional, Options.withDescription("keep only the rows of the first N prompts (conv_id order; dialogues for sft), all k negatives each; negatives still come from the whole split; applied before --limit")),
   systemPrompt,

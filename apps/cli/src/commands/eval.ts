@@ -66,7 +66,7 @@ const corpusResamples = Options.integer("corpus-resamples").pipe(
   Options.withDescription("with --compare: bootstrap resamples for corpus-level numbers (distinct-n, diversity), each rescoring the resampled items; 0 = no interval")
 )
 const seed = Options.integer("seed").pipe(Options.withDefault(0), Options.withDescription("seed of the bootstrap and permutation test"))
-const files = Args.text({ name: "file" }).pipe(Args.repeated)
+const files = Args.text({ name: "file" }).pipe(Args.withDescription("with --compare: the two predictions files A and B"), Args.repeated)
 
 const fail = (reason: string, field: string) => Effect.fail(new InputError({ reason, field }))
 

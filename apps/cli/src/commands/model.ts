@@ -7,11 +7,11 @@ import * as Effect from "effect/Effect"
 
 const corpus = Options.file("corpus", { exists: "yes" }).pipe(Options.withDescription("dialogues: an ED CSV (utterance or sp1/sp2 columns) or SFT/pair JSONL"))
 const out = Options.text("out").pipe(Options.withDescription("output folder (HF format: config, weights, tokenizer, chat template)"))
-const layers = Options.integer("layers").pipe(Options.withDefault(2))
-const hidden = Options.integer("hidden").pipe(Options.withDefault(128))
-const heads = Options.integer("heads").pipe(Options.withDefault(4))
-const vocab = Options.integer("vocab").pipe(Options.withDefault(2000))
-const seed = Options.integer("seed").pipe(Options.withDefault(42))
+const layers = Options.integer("layers").pipe(Options.withDefault(2), Options.withDescription("transformer layers"))
+const hidden = Options.integer("hidden").pipe(Options.withDefault(128), Options.withDescription("hidden size (width of every layer)"))
+const heads = Options.integer("heads").pipe(Options.withDefault(4), Options.withDescription("attention heads (must divide --hidden)"))
+const vocab = Options.integer("vocab").pipe(Options.withDefault(2000), Options.withDescription("BPE vocabulary size trained on --corpus"))
+const seed = Options.integer("seed").pipe(Options.withDefault(42), Options.withDescription("seed of the initial weights"))
 
 const tinyCommand = Command.make("tiny", { corpus, out, layers, hidden, heads, vocab, seed }, (flags) =>
   Effect.gen(function*() {

@@ -23,7 +23,7 @@ const param = Options.text("param").pipe(
   Options.withDescription("override a param: --param learningRate=5e-4 --param lora.r=8 (numbers, true/false, JSON lists and objects, else text)")
 )
 const resume = Options.directory("resume", { exists: "yes" }).pipe(Options.optional, Options.withDescription("resume from a checkpoint-N folder"))
-const seed = Options.integer("seed").pipe(Options.withDefault(42))
+const seed = Options.integer("seed").pipe(Options.withDefault(42), Options.withDescription("training seed (data order, initialisation of new heads, sampling)"))
 const json = Options.boolean("json").pipe(Options.withDescription("print every event as NDJSON on stdout instead of a progress bar"))
 
 const encodeEvent = Schema.encodeSync(TrainEvent)

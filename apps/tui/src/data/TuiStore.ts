@@ -29,7 +29,11 @@ export interface SweepRow {
   readonly label: string
   readonly seed: number
   readonly position: number
-  readonly status: RunStatus
+  /**
+   * The run's status, except that a `running` run none of whose stages is executing (a live lease) is `queued`:
+   * the runner marks every run of a sweep running when it starts, though only `concurrency` of them execute.
+   */
+  readonly status: RunStatus | "queued"
   readonly params: Readonly<Record<string, ParamValue>>
   /** The first stage that is not completed (the one running, failed or next), null when all are done. */
   readonly stage: { readonly name: string; readonly status: StageStatus; readonly done: number; readonly total: number } | null
@@ -40,7 +44,9 @@ export interface SweepRow {
 
 const RunRow = Schema.Struct({ id: RunId, label: Schema.String, seed: Schema.Number, position: Schema.Number, status: RunStatus })
 const ParamRow = Schema.Struct({ runId: RunId, key: Schema.String, value: Schema.parseJson(ParamValue) })
-const StageRow = Schema.Struct({ runId: RunId, name: Schema.String, status: StageStatus, error: Schema.NullOr(Schema.String) })
+const StageRow = Schema.Struct({
+  runId: RunId, name: Schema.String, status: StageStatus, error: Schema.NullOr(Schema.String), leaseExpiresAt: Schema.NullOr(Schema.Number)
+})
 /** A summary metric of a run, as `RunStore.summaryOf` names it. */
 interface SummaryRow { readonly runId: RunId; readonly key: string; readonly value: number }
 const ChangeRow = Schema.Struct({ dataVersion: Schema.Number, changes: Schema.Number })
@@ -50,7 +56,9 @@ export const assembleSweepRows = (
   runs: ReadonlyArray<typeof RunRow.Type>,
   params: ReadonlyArray<typeof ParamRow.Type>,
   stages: ReadonlyArray<typeof StageRow.Type>,
-  summary: ReadonlyArray<SummaryRow>
+  summary: ReadonlyArray<SummaryRow>,
+  /** Epoch millis: leases that end before it belong to runners that are gone. */
+  now: number
 ): Array<SweepRow> => {
   const paramsOf = new Map<string, Record<string, ParamValue>>()
   for (const p of params) (paramsOf.get(p.runId) ?? paramsOf.set(p.runId, {}).get(p.runId)!)[p.key] = p.value
@@ -62,8 +70,10 @@ export const assembleSweepRows = (
     const own = stagesOf.get(run.id) ?? []
     const current = own.find((s) => s.status !== "completed")
     const failed = own.find((s) => (s.status === "failed" || s.status === "interrupted") && s.error !== null)
+    const executing = own.some((s) => s.status === "running" && s.leaseExpiresAt !== null && s.leaseExpiresAt > now)
     return {
       ...run,
+      status: run.status === "running" && !executing ? "queued" as const : run.status,
       params: paramsOf.get(run.id) ?? {},
       stage: current === undefined ? null : { name: current.name, status: current.status, done: own.filter((s) => s.status === "completed").length, total: own.length },
       error: failed?.error?.split("\n")[0] ?? null,
@@ -105,10 +115,13 @@ export class TuiStore extends Context.Tag("@empo/tui/TuiStore")<TuiStore, {
       })
 
       const experiments = Effect.fn("TuiStore.experiments")(function* () {
+        // Only runs with a stage under a live lease are executing; the others of a started sweep wait (pending).
+        const executing = sql`EXISTS (SELECT 1 FROM run_stages rs JOIN stages s ON s.id = rs.stage_id
+          WHERE rs.run_id = r.id AND s.status = 'running' AND s.lease_expires_at > ${Date.now()})`
         return yield* sql`SELECT e.name, e.description, e.spec_file,
             COUNT(r.id) AS total,
-            COALESCE(SUM(r.status = 'pending'), 0) AS pending,
-            COALESCE(SUM(r.status = 'running'), 0) AS running,
+            COALESCE(SUM(r.status = 'pending' OR (r.status = 'running' AND NOT ${executing})), 0) AS pending,
+            COALESCE(SUM(r.status = 'running' AND ${executing}), 0) AS running,
             COALESCE(SUM(r.status = 'completed'), 0) AS completed,
             COALESCE(SUM(r.status = 'failed'), 0) AS failed,
             COALESCE(SUM(r.status = 'interrupted'), 0) AS interrupted,
@@ -123,12 +136,12 @@ export class TuiStore extends Context.Tag("@empo/tui/TuiStore")<TuiStore, {
           Effect.flatMap(decodeAll(RunRow)), Effect.mapError(fail("read runs")))
         const params = yield* sql`SELECT p.run_id, p.key, p.value_json AS value FROM params p JOIN runs r ON r.id = p.run_id
           WHERE r.experiment = ${experiment}`.pipe(Effect.flatMap(decodeAll(ParamRow)), Effect.mapError(fail("read params")))
-        const stages = yield* sql`SELECT rs.run_id, rs.name, s.status, s.error FROM runs r JOIN run_stages rs ON rs.run_id = r.id
+        const stages = yield* sql`SELECT rs.run_id, rs.name, s.status, s.error, s.lease_expires_at FROM runs r JOIN run_stages rs ON rs.run_id = r.id
           JOIN stages s ON s.id = rs.stage_id WHERE r.experiment = ${experiment} ORDER BY r.position, rs.position`.pipe(
           Effect.flatMap(decodeAll(StageRow)), Effect.mapError(fail("read stages")))
         // The store names summaries by stage role (`sft.loss`, `preference.loss`): one reader for every screen.
         const summary = yield* store.summaryOf(experiment)
-        return assembleSweepRows(runs, params, stages, summary)
+        return assembleSweepRows(runs, params, stages, summary, Date.now())
       })
 
       const runDetail = Effect.fn("TuiStore.runDetail")(function* (runId: string) {

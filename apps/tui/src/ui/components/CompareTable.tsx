@@ -44,6 +44,8 @@ export const CompareTable = ({ comparison, cursor, firstMetric, height, width }:
           </Text>
         )
       })}
+      {/* Labels are cut to fit the table; the one under the cursor is shown whole (wrapped when long). */}
+      <Text wrap="wrap">› {table.rows[cursor] === undefined ? "" : rowLabel(table.rows[cursor]!)}</Text>
       <Text dimColor>
         {fit(`${hasBaseline ? "◆ baseline · * p<.05 ** p<.01 *** p<.001 (Welch) · " : "b sets a baseline · "}green = best · mean±95% CI · metrics ${firstMetric + 1}-${firstMetric + metrics.length}/${table.metrics.length}`, width)}
       </Text>

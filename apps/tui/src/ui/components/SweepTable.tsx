@@ -4,12 +4,14 @@
 import { Box, Text } from "ink"
 import type { SweepRow } from "../../data/TuiStore.ts"
 import { scrollOffset } from "../state/listCursor.ts"
-import { cellText, type SweepColumn } from "../state/sweepTable.ts"
+import { cellText, scrolledColumns, type SweepColumn } from "../state/sweepTable.ts"
 import { fit, statusColor } from "./format.ts"
 
 export interface SweepTableProps {
   readonly rows: ReadonlyArray<SweepRow>
   readonly columns: ReadonlyArray<SweepColumn>
+  /** Metric columns scrolled out of view on the left (`[` / `]`). */
+  readonly firstMetric?: number
   readonly cursor: number
   readonly selected: ReadonlyArray<string>
   readonly sortColumn: number | null
@@ -18,8 +20,9 @@ export interface SweepTableProps {
   readonly width: number
 }
 
+// Titles carry their 1–9 sort key ("4:loss"), hence the +3.
 const columnWidth = (column: SweepColumn): number =>
-  column.kind === "status" ? 11 : column.kind === "stage" ? 16 : column.kind === "seed" ? 4 : Math.max(7, Math.min(13, column.title.length + 1))
+  column.kind === "status" ? 11 : column.kind === "stage" ? 16 : column.kind === "seed" ? 6 : Math.max(7, Math.min(15, column.title.length + 3))
 
 /** Which columns fit in `width`: status and stage always, then params, seed and metrics in that order. Pure. */
 export const fittingColumns = (columns: ReadonlyArray<SweepColumn>, width: number): Array<SweepColumn> => {
@@ -39,8 +42,8 @@ export const fittingColumns = (columns: ReadonlyArray<SweepColumn>, width: numbe
  * The runs of a sweep: the params that vary, seed, status, current stage and summary metrics. A failed
  * run under the cursor shows its error line below it.
  */
-export const SweepTable = ({ rows, columns, cursor, selected, sortColumn, descending, height, width }: SweepTableProps) => {
-  const shown = fittingColumns(columns, width)
+export const SweepTable = ({ rows, columns, firstMetric = 0, cursor, selected, sortColumn, descending, height, width }: SweepTableProps) => {
+  const shown = fittingColumns(scrolledColumns(columns, firstMetric), width)
   const sorted = sortColumn === null ? undefined : columns[sortColumn]
   const bodyHeight = Math.max(1, height - 2)
   const offset = scrollOffset(cursor, bodyHeight, rows.length)
@@ -52,7 +55,9 @@ export const SweepTable = ({ rows, columns, cursor, selected, sortColumn, descen
         {"  "}
         {shown.map((c) => {
           const mark = c === sorted ? (descending ? "↓" : "↑") : ""
-          return `${fit(`${c.title}${mark}`, columnWidth(c), c.kind === "metric" ? "right" : "left")} `
+          // 1–9 sort by that column directly: number the first nine.
+          const n = shown.indexOf(c)
+          return `${fit(`${n < 9 ? `${n + 1}:` : ""}${c.title}${mark}`, columnWidth(c), c.kind === "metric" ? "right" : "left")} `
         }).join("")}
       </Text>
       {rows.length === 0 && <Text dimColor>  no run matches the filter</Text>}

@@ -29,4 +29,4 @@ export const bytes = (n: number): string => {
 
 /** Status → colour, shared by every table. */
 export const statusColor = (status: string): string =>
-  ({ completed: "green", running: "cyan", failed: "red", interrupted: "yellow", pending: "gray" } as Record<string, string>)[status] ?? "white"
+  ({ completed: "green", running: "cyan", failed: "red", interrupted: "yellow", pending: "gray", queued: "gray" } as Record<string, string>)[status] ?? "white"

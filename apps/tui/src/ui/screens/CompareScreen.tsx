@@ -3,7 +3,7 @@
 /** @jsxImportSource react */
 import * as Effect from "effect/Effect"
 import { Box, Text } from "ink"
-import { useMemo, useState } from "react"
+import { useMemo, useRef, useState } from "react"
 import { renderCsv, renderLatex } from "@empo/experiments/Compare"
 import { Plugins } from "@empo/experiments/Plugins"
 import type { RunId } from "@empo/store"
@@ -17,6 +17,12 @@ import { useScreenKeys } from "../hooks/ScreenKeys.ts"
 import { Command, matches } from "../key/keyBindings.ts"
 import { moveCursor } from "../state/listCursor.ts"
 import type { ScreenProps } from "./ScreenProps.ts"
+
+interface ExportPrompt {
+  readonly label: string
+  readonly path: string
+  readonly text: string
+}
 
 export interface CompareScreenProps extends ScreenProps {
   readonly experiment: string
@@ -32,6 +38,14 @@ export const CompareScreen = ({ experiment, runIds, width, height, navigate }: C
   const [baseline, setBaseline] = useState<RunId | undefined>(undefined)
   const [cursor, setCursor] = useState(0)
   const [firstMetric, setFirstMetric] = useState(0)
+  // An export waiting for its path: the user edits the proposed file name (relative to the export folder, or absolute).
+  const [exportPrompt, setExportPromptState] = useState<ExportPrompt | null>(null)
+  // Read by the key handler: keys can arrive faster than frames, so typed characters must not see a stale prompt.
+  const promptNow = useRef<ExportPrompt | null>(null)
+  const setExportPrompt = (prompt: ExportPrompt | null) => {
+    promptNow.current = prompt
+    setExportPromptState(prompt)
+  }
   const run = useAction()
   const result = useMemo(
     () => (data === undefined ? undefined : screenComparison(experiment, data, { runIds, baseline, directionOf })),
@@ -43,10 +57,21 @@ export const CompareScreen = ({ experiment, runIds, width, height, navigate }: C
     if (comparison === undefined) return false
     const { table } = comparison
     const groups = table.rows.length
+    const exportPrompt = promptNow.current
+    if (exportPrompt !== null) {
+      if (key.escape) setExportPrompt(null)
+      else if (key.return && exportPrompt.path.trim() !== "") {
+        const { path, text } = exportPrompt
+        setExportPrompt(null)
+        run(TableExport.pipe(Effect.flatMap((e) => e.write(path.trim(), text))),
+          (written) => navigate({ _tag: "Notify", notice: { tone: "info", text: `wrote ${written}` } }),
+          (message) => navigate({ _tag: "Notify", notice: { tone: "error", text: message } }))
+      } else if (key.backspace || key.delete) setExportPrompt({ ...exportPrompt, path: exportPrompt.path.slice(0, -1) })
+      else if (input !== "" && !key.ctrl && !key.meta) setExportPrompt({ ...exportPrompt, path: exportPrompt.path + input })
+      return true
+    }
     const exportAs = (extension: "csv" | "tex", text: string) =>
-      run(TableExport.pipe(Effect.flatMap((e) => e.write(`compare-${experiment}.${extension}`, text))),
-        (path) => navigate({ _tag: "Notify", notice: { tone: "info", text: `wrote ${path}` } }),
-        (message) => navigate({ _tag: "Notify", notice: { tone: "error", text: message } }))
+      setExportPrompt({ label: extension === "csv" ? "CSV" : "LaTeX", path: `compare-${experiment}.${extension}`, text })
     if (matches(Command.Up, input, key)) setCursor((c) => moveCursor(c, -1, groups))
     else if (matches(Command.Down, input, key)) setCursor((c) => moveCursor(c, 1, groups))
     else if (matches(Command.Baseline, input, key)) setBaseline(table.rows[cursor]?.runs[0])
@@ -63,6 +88,9 @@ export const CompareScreen = ({ experiment, runIds, width, height, navigate }: C
   return (
     <Box flexDirection="column">
       <Text><Text bold>compare {experiment}</Text><Text dimColor> · {scope} · {comparison.table.rows.length} configurations</Text></Text>
+      {exportPrompt !== null && (
+        <Text color="cyan">write {exportPrompt.label} to: {exportPrompt.path}█<Text dimColor> (enter write · esc cancel; relative to the export folder)</Text></Text>
+      )}
       <CompareTable comparison={comparison} cursor={Math.min(cursor, Math.max(0, comparison.table.rows.length - 1))} firstMetric={firstMetric} height={height - 1} width={width} />
     </Box>
   )

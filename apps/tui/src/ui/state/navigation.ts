@@ -28,13 +28,30 @@ export const initialNavigation: NavigationState = { stack: [{ kind: "experiments
 
 export const currentScreen = (state: NavigationState): Screen => state.stack[state.stack.length - 1]!
 
+/** Where a screen is: two screens with one key are the same place (a compare with another selection included). */
+const screenKey = (screen: Screen): string => {
+  switch (screen.kind) {
+    case "sweep":
+    case "compare":
+      return `${screen.kind}:${screen.experiment}`
+    case "run":
+      return `run:${screen.runId}`
+    default:
+      return screen.kind
+  }
+}
+
 /** The top-level tabs `tab` cycles through; every other screen is reached from them. */
 const tabs = ["experiments", "launch"] as const
 
 export const navigationReducer = (state: NavigationState, action: NavigationAction): NavigationState => {
   switch (action._tag) {
-    case "Open":
-      return { ...state, stack: [...state.stack, action.screen], notice: null }
+    case "Open": {
+      // Opening a screen that is already on the stack goes back to it, so the breadcrumb never repeats a place.
+      const at = state.stack.findIndex((screen) => screenKey(screen) === screenKey(action.screen))
+      const kept = at === -1 ? state.stack : state.stack.slice(0, at)
+      return { ...state, stack: [...kept, action.screen] as unknown as NavigationState["stack"], notice: null }
+    }
     case "Back":
       if (state.help) return { ...state, help: false }
       return state.stack.length === 1 ? state : { ...state, stack: state.stack.slice(0, -1) as unknown as NavigationState["stack"], notice: null }

@@ -5,7 +5,17 @@ import { moveCursor } from "./listCursor.ts"
 export type SweepColumn =
   | { readonly kind: "param"; readonly key: string; readonly title: string }
   | { readonly kind: "seed" | "status" | "stage"; readonly title: string }
-  | { readonly kind: "metric"; readonly key: string; readonly title: string }
+  | {
+    readonly kind: "metric"
+    readonly key: string
+    readonly title: string
+    /** From the metric's manifest (`Plugins.metricKey`); undefined for keys no plugin describes. */
+    readonly direction?: "higher" | "lower" | "none" | undefined
+  }
+
+/** A metric column that scores something (a direction is better): these come first and show by default. */
+export const isHeadline = (column: SweepColumn): boolean =>
+  column.kind === "metric" && (column.direction === "higher" || column.direction === "lower")
 
 export interface SweepTableState {
   readonly cursor: number
@@ -16,6 +26,8 @@ export interface SweepTableState {
   readonly editingFilter: boolean
   /** Runs chosen for compare. */
   readonly selected: ReadonlyArray<string>
+  /** Metric columns before this one are scrolled out of view (`[` / `]`). */
+  readonly firstMetric: number
 }
 
 export type SweepTableAction =
@@ -28,8 +40,11 @@ export type SweepTableAction =
   | { readonly _tag: "CommitFilter" }
   | { readonly _tag: "ClearFilter" }
   | { readonly _tag: "ToggleSelect"; readonly runId: string }
+  /** Sort by this column (index into the columns); the sorted column again reverses the order. */
+  | { readonly _tag: "SortBy"; readonly column: number; readonly descendingFirst: boolean }
+  | { readonly _tag: "ShiftMetrics"; readonly delta: number; readonly metrics: number }
 
-export const initialSweepTable: SweepTableState = { cursor: 0, sortColumn: null, descending: false, filter: "", editingFilter: false, selected: [] }
+export const initialSweepTable: SweepTableState = { cursor: 0, sortColumn: null, descending: false, filter: "", editingFilter: false, selected: [], firstMetric: 0 }
 
 export const sweepTableReducer = (state: SweepTableState, action: SweepTableAction): SweepTableState => {
   switch (action._tag) {
@@ -52,6 +67,12 @@ export const sweepTableReducer = (state: SweepTableState, action: SweepTableActi
       return { ...state, editingFilter: false }
     case "ClearFilter":
       return { ...state, filter: "", editingFilter: false, cursor: 0 }
+    case "SortBy":
+      return state.sortColumn === action.column
+        ? { ...state, descending: !state.descending, cursor: 0 }
+        : { ...state, sortColumn: action.column, descending: action.descendingFirst, cursor: 0 }
+    case "ShiftMetrics":
+      return { ...state, firstMetric: Math.max(0, Math.min(Math.max(0, action.metrics - 1), (state.firstMetric ?? 0) + action.delta)) }
     case "ToggleSelect":
       return {
         ...state,
@@ -59,6 +80,16 @@ export const sweepTableReducer = (state: SweepTableState, action: SweepTableActi
       }
   }
 }
+
+/** The columns with the first `firstMetric` metric columns scrolled out of view. Pure. */
+export const scrolledColumns = (columns: ReadonlyArray<SweepColumn>, firstMetric: number): Array<SweepColumn> => {
+  const metrics = columns.filter((c) => c.kind === "metric")
+  const hidden = new Set<SweepColumn>(metrics.slice(0, firstMetric))
+  return columns.filter((c) => !hidden.has(c))
+}
+
+/** Best first: a metric where higher is better sorts descending when first chosen. */
+export const descendingFirst = (column: SweepColumn | undefined): boolean => column?.kind === "metric" && column.direction === "higher"
 
 const formatValue = (v: unknown): string =>
   v === undefined || v === null ? "" : typeof v === "number" ? String(Number(v.toPrecision(4))) : String(v)
