@@ -85,7 +85,7 @@ describe("empo tui in a real terminal (tmux)", () => {
     await keys("Enter")
     await waitFor(pane, (p) => p.includes("4/4 runs"), 60_000)
     const done = await waitFor(pane, (p) => (p.match(/completed/g) ?? []).length >= 4, 120_000)
-    expect(done).toMatch(/beta\s+seed\s+status/)
+    expect(done).toMatch(/1:beta\s+2:seed\s*3:status/)
     await keys("Enter")
     const detail = await waitFor(pane, (p) => p.includes("metrics (45 points)"), 30_000)
     expect(detail).toMatch(/rewards\/margins\s+[▁▂▃▄▅▆▇█]+\s+1\.4 @14/)
