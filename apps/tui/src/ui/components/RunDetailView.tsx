@@ -14,7 +14,13 @@ export interface RunDetailViewProps {
   readonly width: number
   readonly height: number
   readonly now: number
+  /** First metric series shown (↑/↓ scroll them), and first artifact shown (pgup/pgdn). */
+  readonly seriesOffset?: number
+  readonly artifactOffset?: number
 }
+
+/** Clamps a scroll offset so the last page stays full. */
+export const clampOffset = (offset: number, total: number, visible: number): number => Math.max(0, Math.min(offset, total - visible))
 
 const stageMark: Record<string, string> = { completed: "✔", running: "▶", failed: "✖", interrupted: "■", pending: "·" }
 
@@ -22,7 +28,7 @@ const stageMark: Record<string, string> = { completed: "✔", running: "▶", fa
  * One run: stages with their state, live metric curves, the log tail and the artifacts. Sections shrink
  * to the terminal height (charts first, then log, then artifacts).
  */
-export const RunDetailView = ({ detail, metrics, logLines, width, height, now }: RunDetailViewProps) => {
+export const RunDetailView = ({ detail, metrics, logLines, width, height, now, seriesOffset = 0, artifactOffset = 0 }: RunDetailViewProps) => {
   const { run, stages, artifacts } = detail
   const keys = chartOrder(Object.keys(metrics.series), stages.map((s) => s.id))
   const stageName = new Map(stages.map((s) => [s.id as string, s.name]))
@@ -32,6 +38,9 @@ export const RunDetailView = ({ detail, metrics, logLines, width, height, now }:
   const chartRows = Math.min(keys.length, Math.max(3, Math.floor(budget * 0.5)))
   const logRows = Math.min(logLines.length, Math.max(1, Math.floor((budget - chartRows) * 0.5)))
   const artifactRows = Math.min(artifacts.length, Math.max(1, budget - chartRows - logRows))
+  const firstSeries = clampOffset(seriesOffset, keys.length, chartRows)
+  const firstArtifact = clampOffset(artifactOffset, artifacts.length, artifactRows)
+  const range = (first: number, rows: number, total: number) => (rows < total ? `, ${first + 1}–${first + rows} of ${total}` : "")
   const failed = stages.find((s) => s.error !== null && (s.status === "failed" || s.status === "interrupted"))
   return (
     <Box flexDirection="column">
@@ -45,9 +54,9 @@ export const RunDetailView = ({ detail, metrics, logLines, width, height, now }:
         ))}
       </Text>
       {failed !== undefined && <Text color="red">{fit(`${failed.name}: ${failed.error!.split("\n")[0]}`, width)}</Text>}
-      <Text bold dimColor>metrics ({metrics.points} points{keys.length > chartRows ? `, ${keys.length - chartRows} more series` : ""})</Text>
+      <Text bold dimColor>metrics ({metrics.points} points{keys.length > chartRows ? `${range(firstSeries, chartRows, keys.length)} series · ↑↓ scroll` : ""})</Text>
       {keys.length === 0 && <Text dimColor>  no metric points yet</Text>}
-      {keys.slice(0, chartRows).map((key) => {
+      {keys.slice(firstSeries, firstSeries + chartRows).map((key) => {
         const series = metrics.series[key]!
         const { stageId, key: metric } = splitSeriesKey(key)
         const label = multiStage ? `${stageName.get(stageId) ?? stageId} ${metric}` : metric
@@ -55,8 +64,8 @@ export const RunDetailView = ({ detail, metrics, logLines, width, height, now }:
       })}
       {logRows > 0 && <Text bold dimColor>log</Text>}
       {logLines.slice(-logRows).map((line, i) => <Text key={i} dimColor>{fit(line, width)}</Text>)}
-      {artifacts.length > 0 && <Text bold dimColor>artifacts ({artifacts.length})</Text>}
-      {artifacts.slice(0, artifactRows).map((a) => (
+      {artifacts.length > 0 && <Text bold dimColor>artifacts ({artifacts.length}{artifacts.length > artifactRows ? `${range(firstArtifact, artifactRows, artifacts.length)} · pgup/pgdn` : ""})</Text>}
+      {artifacts.slice(firstArtifact, firstArtifact + artifactRows).map((a) => (
         <Text key={a.id}>{fit(`${a.stageId.split("-")[0]}/${a.name}`, Math.max(10, width - 12))} {fit(bytes(a.size), 10, "right")}</Text>
       ))}
     </Box>
