@@ -7,11 +7,17 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 
+// The test runner sets FORCE_COLOR; beside NO_COLOR it makes Node warn on stderr, which these tests read.
+const plainEnv = () => {
+  const { FORCE_COLOR: _force, ...env } = process.env
+  return { ...env, NO_COLOR: "1" }
+}
+
 // Spawns the real `npx empo` from the repository root, as a user would. Asynchronously: a synchronous spawn
 // blocks the test worker, and several in a row outlast vitest's 60 s RPC timeout ("Timeout calling onTaskUpdate").
 const empo = (args: ReadonlyArray<string>) =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    execFile("npx", ["empo", ...args], { cwd: repoRoot(), encoding: "utf8", env: { ...process.env, NO_COLOR: "1" }, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+    execFile("npx", ["empo", ...args], { cwd: repoRoot(), encoding: "utf8", env: plainEnv(), maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
       resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : null, stdout, stderr })
     })
   })
