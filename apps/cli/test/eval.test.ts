@@ -118,7 +118,7 @@ describe("npx empo eval: bad input exits 2 with a clear message, writes nothing"
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "empo-eval-bad-"))
   const cases: ReadonlyArray<[string, string | Uint8Array, ReadonlyArray<string>, RegExp]> = [
     ["empty.txt", "", [], /empty\.txt: file is empty/],
-    ["noprevs.txt", "~gens\n0~hi\n", [], /noprevs\.txt:1: missing column `prevs`/],
+    ["noprevs.txt", "~gens\n0~hi\n", ["--metrics", "vad"], /prevs/], // length reads no user turn; vad needs one
     ["ok.txt", "~prevs~gens\n0~a~b\n", ["--response-column", "shortgens"], /missing column `shortgens`/],
     ["latin1.txt", new Uint8Array([...Buffer.from("~prevs~gens\n0~caf"), 0xe9, ...Buffer.from("~x\n")]), [], /latin1\.txt:2: file is not valid UTF-8/],
     ["ok2.txt", "~prevs~gens\n0~a~b\n", ["--metrics", "length,bleu"], /unknown metric `bleu`; known metrics: vad, specificity, diversity, distinct, length, epitome-saved/],
