@@ -122,8 +122,11 @@ const expansion = Effect.gen(function* () {
   line("expansion: 10,000-run grid, expandSweep (pure)", `${pure.toFixed(1)} ms`)
 
   const file = path.join(dir, "grid.yaml")
+  // Planning checks that the data source exists (it reads nothing from it): an empty folder will do.
+  const source = path.join(dir, "ed")
+  fs.mkdirSync(source, { recursive: true })
   fs.writeFileSync(file, [
-    "name: grid", "data:", "  source: /nonexistent/ed", "model:", "  kind: tiny", "stages:", "  generate:", "    limit: 8",
+    "name: grid", "data:", `  source: ${source}`, "model:", "  kind: tiny", "stages:", "  generate:", "    limit: 8",
     "sweep:", "  grid:", ...Object.entries(grid).map(([k, v]) => `    ${k}: [${v.join(", ")}]`), ""
   ].join("\n"))
   start = performance.now()
