@@ -11,17 +11,14 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { PluginsLive } from "../src/plugins.ts"
 import { empoInProcess } from "./support/inProcess.ts"
+import { readOnlyReleaseStore } from "./support/releaseStore.ts"
 
-const release = path.resolve(import.meta.dirname, "../../../packages/store/test/fixtures/release-0.1.db")
 const sha256 = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex")
 
 describe("reading commands and the store file", () => {
   it.live("`runs ls`, `runs show` and `compare` read a read-only store of release 0.1 and leave its bytes alone", () =>
     Effect.gen(function* () {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "empo-readonly-"))
-      const db = path.join(dir, "empo.db")
-      fs.copyFileSync(release, db)
-      fs.chmodSync(db, 0o444)
+      const { dir, db } = readOnlyReleaseStore("empo-readonly-")
       const before = sha256(db)
       const ls = yield* empoInProcess(["runs", "ls", "--db", db, "--json"], PluginsLive)
       assert.strictEqual(ls.exit._tag, "Success")

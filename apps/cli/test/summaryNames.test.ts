@@ -3,20 +3,15 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
-import * as os from "node:os"
-import * as path from "node:path"
 import { PluginsLive } from "../src/plugins.ts"
 import { empoInProcess } from "./support/inProcess.ts"
+import { readOnlyReleaseStore } from "./support/releaseStore.ts"
 
-const release = path.resolve(import.meta.dirname, "../../../packages/store/test/fixtures/release-0.1.db")
 
 describe("summary metrics in `runs show` and `compare`", () => {
   it.live("are named by stage role, each once, in text and JSON; `--metrics sft.loss,preference.loss` compares both", () =>
     Effect.gen(function* () {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "empo-summary-names-"))
-      const db = path.join(dir, "empo.db")
-      fs.copyFileSync(release, db)
-      fs.chmodSync(db, 0o444)
+      const { dir, db } = readOnlyReleaseStore("empo-summary-names-")
       const ls = yield* empoInProcess(["runs", "ls", "--db", db, "--json"], PluginsLive)
       const runId = (JSON.parse(ls.stdout) as ReadonlyArray<{ id: string }>)[0]!.id
 
