@@ -2,7 +2,8 @@
 # Debian packages the test suites use (tmux for the real-terminal TUI test). Root only, no-op when present.
 set -euo pipefail
 need=()
-for pkg in tmux; do
+# chromium: the report test opens report.html headless; texlive: the LaTeX tables must compile; fonts-dejavu-core: text in PNG figures.
+for pkg in tmux chromium texlive-latex-base texlive-latex-recommended texlive-fonts-recommended fonts-dejavu-core; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -204,7 +204,7 @@ export const emotionFigure = (cells: ReadonlyArray<EmotionCell>): Figure | undef
     id: "emotion-heatmap",
     kind: "heatmap",
     title: "Per-emotion breakdown",
-    caption: `Mean of each per-item score over the items of each emotion (${emotions.length} emotions), per configuration. Colour: that mean as a z-score within the metric, across all panels; |x|: absolute values.`,
+    caption: `Rows: per-item scores; columns: the dialogue's emotion. Mean of each per-item score over the items of each emotion (${emotions.length} emotions), per configuration. Colour: that mean as a z-score within the metric, across all panels; |x|: absolute values.`,
     series: configurations.length,
     spec: {
       $schema: "https://vega.github.io/schema/vega-lite/v6.json",
@@ -217,7 +217,7 @@ export const emotionFigure = (cells: ReadonlyArray<EmotionCell>): Figure | undef
         mark: { type: "rect" },
         encoding: {
           x: { field: "emotion", type: "nominal", sort: emotions, title: "emotion (of the dialogue)", axis: { labelAngle: -50 } },
-          y: { field: "metric", type: "nominal", title: "per-item score", axis: { labelLimit: 260 } },
+          y: { field: "metric", type: "nominal", title: null, axis: { labelLimit: 260 } },
           color: { field: "z", type: "quantitative", scale: { scheme: "redblue", domainMid: 0, reverse: true }, title: "z within metric", legend: { orient: "right", direction: "vertical" } }
         }
       }
