@@ -27,7 +27,7 @@ describe("empo report", () => {
       const before = sha256(db)
       const out = path.join(dir, "out")
       const run = yield* empoInProcess(["report", "quickstart", "--db", db, "--out", out], PluginsLive)
-      assert.strictEqual(run.exit._tag, "Success", run.stderr)
+      assert.strictEqual(run.exit._tag, "Success", String(failure(run.exit)?.message))
       assert.include(run.stdout, `wrote ${out}/report.html`)
       // No per-item scores in 0.1: no heatmap; β is swept, so a line plot over it.
       for (const id of ["curves-sft", "curves-preference", "metrics-bars", "sweep-beta"]) {

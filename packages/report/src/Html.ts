@@ -14,7 +14,7 @@ pre { background: #f6f6f6; padding: .8rem; overflow: auto; max-height: 28rem; }
 table { border-collapse: collapse; margin: .6rem 0; font-size: .9rem; }
 th, td { padding: .25rem .6rem; border-bottom: 1px solid #e4e4e4; text-align: right; vertical-align: top; }
 th:first-child, td:first-child { text-align: left; } thead th { border-bottom: 2px solid #999; }
-td.best { font-weight: bold; } .up { color: #1a7f37; } .down { color: #b35900; }
+td.best { font-weight: bold; } sup.sig { margin-left: .15em; } .up { color: #1a7f37; } .down { color: #b35900; }
 figure { margin: 1.4rem 0; } figure svg { max-width: 100%; height: auto; } figcaption { color: #555; font-size: .9rem; margin-top: .3rem; }
 .lineage td, .lineage th { text-align: left; font-size: .82rem; } .hash { font-family: "DejaVu Sans Mono", monospace; color: #555; }
 `
@@ -25,7 +25,7 @@ const cellHtml = (c: HeadlineCell) => {
   const mark = c.ciKind === "items" ? "<sup title=\"95% CI over items (one seed)\">i</sup>" : ""
   const sig = stars(c.p)
   const title = c.p === undefined ? "" : ` title="p = ${fmt(c.p, 3)} (${c.test === "paired-items" ? "paired permutation test over items" : "Welch's t-test across seeds"})"`
-  return `<span${title}>${fmt(c.mean)}${ci}${mark}${sig === "" ? "" : `<sup>${sig}</sup>`}</span>`
+  return `<span${title}>${fmt(c.mean)}${ci}${mark}${sig === "" ? "" : `<sup class="sig">${sig}</sup>`}</span>`
 }
 
 const figureHtml = (r: RenderedFigure) =>
@@ -56,12 +56,12 @@ export const reportHtml = (model: ReportModel, figures: ReadonlyArray<RenderedFi
     return `<tr><td>${esc(labelOf(m, keyOf))}${arrowHtml} <span class="muted">${esc(m)}</span></td>${cells}</tr>`
   }).join("\n")
   const sections = (kind: RenderedFigure["figure"]["kind"]) => figures.filter((f) => f.figure.kind === kind).map(figureHtml).join("\n")
-  const lineage = model.lineage.map((run) => `<h3>${esc(run.label)} <span class="hash">${esc(run.runId)}</span></h3>
+  // One run open, the rest folded: every run repeats the shared stages, and a sweep has many runs.
+  const lineage = model.lineage.map((run, i) => `<details${i === 0 ? " open" : ""}><summary><b>${esc(run.label)}</b> <span class="hash">${esc(run.runId)}</span>: ${run.steps.map((s) => esc(s.role)).join(" → ")}</summary>
 <table class="lineage"><thead><tr><th>stage</th><th>kind</th><th>stage id (content hash)</th><th>status</th><th>artifacts (sha256)</th></tr></thead><tbody>
 ${run.steps.map((s) => `<tr><td>${esc(s.role)}</td><td>${esc(s.kind)}</td><td class="hash">${esc(s.stageId)}</td><td>${esc(s.status)}</td><td>${
     s.artifacts.map((a) => `${esc(a.name)} <span class="hash">${esc(a.sha256.slice(0, 16))}</span>`).join("<br>") || "–"}</td></tr>`).join("\n")}
-</tbody></table>
-<p class="muted">${run.steps.map((s) => esc(s.role)).join(" → ")}</p>`).join("\n")
+</tbody></table></details>`).join("\n")
   const significance = model.baselineLabel === undefined
     ? "No baseline: pass <code>--baseline RUN</code> to test every configuration against one."
     : `Stars: p&lt;0.05 (*), 0.01 (**), 0.001 (***) against the baseline <b>${esc(model.baselineLabel)}</b>: a paired permutation test over items where per-item scores exist, else Welch's t-test across seeds (hover a value for its p).`

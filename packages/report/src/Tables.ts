@@ -37,9 +37,9 @@ export const headlineLatex = (table: HeadlineTable, keyOf: MetricKeyOf, baseline
   })
   const note = baseline === undefined
     ? "mean $\\pm$ 95\\% CI; best per metric in bold"
-    : `mean $\\pm$ 95\\% CI; best in bold; $^{\\ast}$p<0.05, $^{\\ast\\ast}$p<0.01, $^{\\ast\\ast\\ast}$p<0.001 vs ${latexEscape(baseline)}`
+    : `mean $\\pm$ 95\\% CI; best in bold; $^{\\ast}p<0.05$, $^{\\ast\\ast}p<0.01$, $^{\\ast\\ast\\ast}p<0.001$ vs ${latexEscape(baseline)}`
   return [
-    `% empo report: headline metrics (${note.replace(/\$[^$]*\$/g, "").replace(/\\/g, "")})`,
+    "% empo report: headline metrics; needs \\usepackage{booktabs}",
     `\\begin{tabular}{l${"r".repeat(cols.length)}}`,
     "\\toprule",
     `metric & ${cols.join(" & ")} \\\\`,

@@ -69,7 +69,7 @@ describe("empo report files", () => {
   it.skipIf(!hasPdflatex && !inCi)("the LaTeX table compiles with pdflatex (booktabs)", () => {
     const doc = join(dir, "doc.tex")
     writeFileSync(doc, [
-      "\\documentclass{article}", "\\usepackage[T1]{fontenc}", "\\usepackage{booktabs}", "\\usepackage[margin=1cm,landscape]{geometry}",
+      "\\documentclass{article}", "\\usepackage{booktabs}", "\\usepackage[margin=1cm,landscape]{geometry}",
       "\\begin{document}", "\\begin{table}\\centering", `\\input{${join(out, "tables", "headline.tex")}}`, "\\caption{Headline metrics}", "\\end{table}", "\\end{document}"
     ].join("\n"))
     execFileSync("pdflatex", ["-interaction=nonstopmode", "-halt-on-error", "-output-directory", dir, doc], { cwd: dir, stdio: "pipe", timeout: 60_000 })
