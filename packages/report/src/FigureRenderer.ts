@@ -1,10 +1,10 @@
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Resvg } from "@resvg/resvg-js"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as vega from "vega"
 import * as vl from "vega-lite"
-import { existsSync } from "node:fs"
 import { FigureError } from "./ReportError.ts"
 import { type Figure, figureFont } from "./Figures.ts"
 
@@ -28,9 +28,10 @@ export class FigureRenderer extends Context.Tag("@empo/report/FigureRenderer")<F
   readonly render: (figure: Figure) => Effect.Effect<RenderedFigure, FigureError>
 }>() {
   /** Renders with the first of `fontFiles` that exists (system fonts when none does). */
-  static readonly layer = (fontFiles: ReadonlyArray<string> = defaultFontFiles): Layer.Layer<FigureRenderer> =>
-    Layer.sync(FigureRenderer, () => {
-      const fonts = fontFiles.filter((f) => existsSync(f))
+  static readonly layer = (fontFiles: ReadonlyArray<string> = defaultFontFiles): Layer.Layer<FigureRenderer, never, FileSystem.FileSystem> =>
+    Layer.effect(FigureRenderer, Effect.gen(function* () {
+      const fs = yield* FileSystem.FileSystem
+      const fonts = yield* Effect.filter(fontFiles, (f) => fs.exists(f).pipe(Effect.orElseSucceed(() => false)))
       const render = Effect.fn("FigureRenderer.render")(function* (figure: Figure) {
         const svg = yield* Effect.tryPromise({
           try: async () => {
@@ -55,7 +56,7 @@ export class FigureRenderer extends Context.Tag("@empo/report/FigureRenderer")<F
         return { figure, svg, png }
       })
       return FigureRenderer.of({ render })
-    })
+    }))
 }
 
 /**
