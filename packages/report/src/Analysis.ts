@@ -23,6 +23,8 @@ export interface ReportInput {
   /** Item id → emotion label, from the runs' generation items (empty when no items file could be read). */
   readonly emotions: ReadonlyMap<string, string>
   readonly artifacts: ReadonlyMap<StageId, ReadonlyArray<ArtifactRecord>>
+  /** Which recorded artifacts (by id) each stage read (the store's lineage table). */
+  readonly consumed: ReadonlyMap<StageId, ReadonlyArray<number>>
   /** Why a part of the report is missing (an unreadable items file, …), shown in the report. */
   readonly notes: ReadonlyArray<string>
 }
@@ -95,6 +97,8 @@ export interface LineageStep {
   readonly stageId: StageId
   readonly status: string
   readonly artifacts: ReadonlyArray<{ readonly name: string; readonly kind: string; readonly sha256: string; readonly size: number }>
+  /** Files of earlier stages it read: the edges dataset → model → predictions → metrics. */
+  readonly inputs: ReadonlyArray<{ readonly stageId: StageId; readonly name: string; readonly sha256: string }>
 }
 
 export interface RunLineage {
@@ -292,12 +296,17 @@ export const analyse = (input: ReportInput, options: ReportOptions, keyOf: Metri
   }
 
   const emotions = emotionBreakdown(input, labelled, headline.metrics)
+  const artifactById = new Map([...input.artifacts.values()].flat().map((a) => [a.id, a]))
   const lineage = input.data.runs.map((run): RunLineage => ({
     runId: run.id,
     label: runLabel(run.id),
     steps: input.stages.filter((s) => s.runId === run.id).sort((a, b) => a.position - b.position).map((s) => ({
       role: s.name, kind: s.kind, stageId: s.id, status: s.status,
-      artifacts: (input.artifacts.get(s.id) ?? []).map((a) => ({ name: a.name, kind: a.kind, sha256: a.sha256, size: a.size }))
+      artifacts: (input.artifacts.get(s.id) ?? []).map((a) => ({ name: a.name, kind: a.kind, sha256: a.sha256, size: a.size })),
+      inputs: (input.consumed.get(s.id) ?? []).flatMap((id) => {
+        const a = artifactById.get(id)
+        return a === undefined ? [] : [{ stageId: a.stageId, name: a.name, sha256: a.sha256 }]
+      })
     }))
   }))
   const baselineLabel = labelled.rows.find((r) => r.isBaseline)?.label

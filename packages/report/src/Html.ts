@@ -58,8 +58,9 @@ export const reportHtml = (model: ReportModel, figures: ReadonlyArray<RenderedFi
   const sections = (kind: RenderedFigure["figure"]["kind"]) => figures.filter((f) => f.figure.kind === kind).map(figureHtml).join("\n")
   // One run open, the rest folded: every run repeats the shared stages, and a sweep has many runs.
   const lineage = model.lineage.map((run, i) => `<details${i === 0 ? " open" : ""}><summary><b>${esc(run.label)}</b> <span class="hash">${esc(run.runId)}</span>: ${run.steps.map((s) => esc(s.role)).join(" → ")}</summary>
-<table class="lineage"><thead><tr><th>stage</th><th>kind</th><th>stage id (content hash)</th><th>status</th><th>artifacts (sha256)</th></tr></thead><tbody>
+<table class="lineage"><thead><tr><th>stage</th><th>kind</th><th>stage id (content hash)</th><th>status</th><th>reads (stage: file sha256)</th><th>writes (sha256)</th></tr></thead><tbody>
 ${run.steps.map((s) => `<tr><td>${esc(s.role)}</td><td>${esc(s.kind)}</td><td class="hash">${esc(s.stageId)}</td><td>${esc(s.status)}</td><td>${
+    s.inputs.map((a) => `${esc(run.steps.find((st) => st.stageId === a.stageId)?.role ?? a.stageId)}: ${esc(a.name)} <span class="hash">${esc(a.sha256.slice(0, 12))}</span>`).join("<br>") || "–"}</td><td>${
     s.artifacts.map((a) => `${esc(a.name)} <span class="hash">${esc(a.sha256.slice(0, 16))}</span>`).join("<br>") || "–"}</td></tr>`).join("\n")}
 </tbody></table></details>`).join("\n")
   const significance = model.baselineLabel === undefined
@@ -92,7 +93,7 @@ ${sections("sweep") || "<p>No numeric parameter varies across configurations.</p
 <h2 id="emotions">Per-emotion breakdown</h2>
 ${sections("heatmap") || "<p>No per-item scores with emotion labels.</p>"}
 <h2 id="lineage">Lineage</h2>
-<p class="muted">Each run's stages in order, content-addressed (the id is a hash of the stage's inputs), with the sha256 of every file it produced. Table: tables/lineage.csv.</p>
+<p class="muted">Each run's stages in order, content-addressed (the id is a hash of the stage's inputs), with the files each read from earlier stages and the sha256 of every file it produced. Table: tables/lineage.csv.</p>
 ${lineage}
 ${model.notes.length === 0 ? "" : `<h2 id="notes">Notes</h2><ul>${model.notes.map((n) => `<li>${esc(n)}</li>`).join("")}</ul>`}
 </body></html>

@@ -102,6 +102,15 @@ export class Report extends Context.Tag("@empo/report/Report")<Report, {
         const itemScores = (yield* store.itemScoresOf(request.experiment)).filter((s) => keep(s.runId))
         const artifacts = new Map<StageId, ReadonlyArray<ArtifactRecord>>()
         for (const id of new Set(stages.map((s) => s.id))) artifacts.set(id, yield* store.artifactsOf(id))
+        // What each stage read: the lineage rows, from each run's detail (shared stages once).
+        const consumed = new Map<StageId, Array<number>>()
+        for (const run of data.runs) {
+          for (const edge of (yield* store.showRun(run.id)).consumed) {
+            const ids = consumed.get(edge.stageId) ?? []
+            if (!ids.includes(edge.artifactId)) ids.push(edge.artifactId)
+            consumed.set(edge.stageId, ids)
+          }
+        }
         const notes: Array<string> = []
         const emotions = new Map<string, string>()
         const itemFiles = [...artifacts.values()].flat().filter((a) => a.kind === "items" && a.name.endsWith(".jsonl"))
@@ -118,7 +127,7 @@ export class Report extends Context.Tag("@empo/report/Report")<Report, {
           }
         }
         if (itemScores.length > 0 && emotions.size === 0 && itemFiles.length === 0) notes.push("no generation items with emotions recorded: no per-emotion breakdown")
-        const input: ReportInput = { experiment, data, stages, points, itemScores, emotions, artifacts, notes }
+        const input: ReportInput = { experiment, data, stages, points, itemScores, emotions, artifacts, consumed, notes }
         // Significance needs a reference: the first configuration unless --baseline names another.
         const reference = baseline ?? (new Set(data.runs.map((r) => r.label.replace(/\s*seed=\S+$/, ""))).size > 1 ? data.runs[0]?.id : undefined)
         const model = analyse(input, { metrics: request.metrics, headline: request.headline ?? defaultHeadline, baseline: reference }, request.keyOf)

@@ -69,8 +69,11 @@ export const headlineCsv = (table: HeadlineTable, keyOf: MetricKeyOf): string =>
 /** Every stage of every run with its artifacts' hashes: dataset → model → predictions → metrics. */
 export const lineageCsv = (lineage: ReadonlyArray<RunLineage>): string =>
   csv([
-    ["run", "configuration", "stage_role", "stage_kind", "stage_id", "status", "artifact", "artifact_kind", "sha256", "bytes"],
-    ...lineage.flatMap((run) => run.steps.flatMap((s) =>
-      (s.artifacts.length === 0 ? [undefined] : s.artifacts).map((a) =>
-        [run.runId, run.label, s.role, s.kind, s.stageId, s.status, a?.name ?? "", a?.kind ?? "", a?.sha256 ?? "", a === undefined ? "" : String(a.size)])))
+    ["run", "configuration", "stage_role", "stage_kind", "stage_id", "status", "direction", "artifact", "artifact_kind", "sha256", "bytes", "from_stage"],
+    ...lineage.flatMap((run) => run.steps.flatMap((s) => {
+      const head = [run.runId, run.label, s.role, s.kind, s.stageId, s.status]
+      const reads = s.inputs.map((a) => [...head, "reads", a.name, "", a.sha256, "", a.stageId])
+      const writes = s.artifacts.map((a) => [...head, "writes", a.name, a.kind, a.sha256, String(a.size), ""])
+      return reads.length + writes.length === 0 ? [[...head, "", "", "", "", "", ""]] : [...reads, ...writes]
+    }))
   ])

@@ -1,6 +1,6 @@
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
-import { RunStore } from "@empo/store"
+import { RunStore, type StageId } from "@empo/store"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { mkdtempSync } from "node:fs"
@@ -76,6 +76,7 @@ describe("Report.model", () => {
       assert.strictEqual(model.emotions.length, 4 * 3 * 2)
       assert.sameMembers([...new Set(model.emotions.map((e) => e.metric))], ["|vad diff_mean_v|", "specificity nidf"])
       assert.deepStrictEqual(model.lineage[0]!.steps.map((s) => s.role), ["dataset-sft", "model", "sft", "preference", "items", "generate", "evaluate"])
+      assert.deepStrictEqual(model.lineage[0]!.steps[2]!.inputs, [{ stageId: "dataset-aaaa" as StageId, name: "data.jsonl", sha256: "a".repeat(64) }])
       const latex = headlineLatex(headline, keyOf, model.baselineLabel)
       assert.include(latex, "\\toprule")
       assert.match(latex, /\\textbf\{0\.\d+ \$\\pm\$ 0\.\d+\}\$\^\{\\ast\\ast\\ast\}\$/)

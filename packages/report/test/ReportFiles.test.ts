@@ -60,7 +60,8 @@ describe("empo report files", () => {
     expect(csv[0]).toBe("configuration,baseline,metric,label,direction,mean,ci95,ci_kind,n,delta,p,test,best")
     expect(csv).toHaveLength(1 + 3 * 3)
     const lineage = readFileSync(join(out, "tables", "lineage.csv"), "utf8")
-    expect(lineage).toContain(`run00,dpo β=0.1 seed=0,items,items,items-dddd,pending,items.jsonl,items,${"d".repeat(64)}`)
+    expect(lineage).toContain(`run00,dpo β=0.1 seed=0,items,items,items-dddd,pending,writes,items.jsonl,items,${"d".repeat(64)},1000,`)
+    expect(lineage).toContain(`run00,dpo β=0.1 seed=0,sft,train,train-cccc,pending,reads,data.jsonl,,${"a".repeat(64)},,dataset-aaaa`)
     // Self-contained: no script, no stylesheet or image fetched from anywhere.
     const html = readFileSync(join(out, "report.html"), "utf8")
     expect(html).not.toMatch(/<script|<link |src="http|href="http|@import/)

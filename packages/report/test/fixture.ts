@@ -45,7 +45,8 @@ export const seedSweep = (dir: string) =>
     const itemsPath = `${dir}/items.jsonl`
     yield* fs.writeFileString(itemsPath, itemIds.map((id, i) => JSON.stringify({ id, prompt: [], target: "t", prev: "p", emotion: emotions[i % emotions.length] })).join("\n") + "\n")
     yield* store.recordArtifact({ stageId: "items-dddd" as StageId, name: "items.jsonl", kind: "items", path: itemsPath, sha256: "d".repeat(64), size: 1000 })
-    yield* store.recordArtifact({ stageId: "dataset-aaaa" as StageId, name: "data.jsonl", kind: "dataset", path: `${dir}/data.jsonl`, sha256: "a".repeat(64), size: 2000 })
+    const data = yield* store.recordArtifact({ stageId: "dataset-aaaa" as StageId, name: "data.jsonl", kind: "dataset", path: `${dir}/data.jsonl`, sha256: "a".repeat(64), size: 2000 })
+    yield* store.recordLineage("train-cccc" as StageId, [data.id])
     yield* store.appendMetricPoints(Array.from({ length: 20 }, (_, step) => ({
       stageId: "train-cccc" as StageId, key: "loss", step: step + 1, value: 7 - step * 0.08 + noise(step, 1) * 0.1, time: step
     })))
