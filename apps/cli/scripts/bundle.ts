@@ -76,8 +76,8 @@ const result = await esbuild.build({
   platform: "node",
   target: "node20",
   sourcemap: "linked",
-  // Native addon: loaded from node_modules at run time.
-  external: ["better-sqlite3"],
+  // Native addons: loaded from node_modules at run time.
+  external: ["better-sqlite3", "@resvg/resvg-js"],
   // Bundled CommonJS dependencies call require() for Node built-ins.
   banner: { js: `import { createRequire as __empoCreateRequire } from "node:module"; const require = __empoCreateRequire(import.meta.url);` },
   plugins: [keepModuleLocations, devtoolsStub],

@@ -58,6 +58,14 @@ describe("the bundled empo (esbuild)", () => {
     expect(fs.readdirSync(outdir).filter((f) => f.endsWith(".mjs")).some((f) => fs.readFileSync(path.join(outdir, f), "utf8").includes("react-reconciler"))).toBe(true)
   })
 
+  it("keeps the report (Vega, Vega-Lite) out of the chunk every command loads, and resvg's native addon external", () => {
+    const entry = fs.readFileSync(path.join(outdir, "empo.mjs"), "utf8")
+    expect(entry).not.toContain("vega-lite")
+    const chunks = fs.readdirSync(outdir).filter((f) => f.endsWith(".mjs")).map((f) => fs.readFileSync(path.join(outdir, f), "utf8"))
+    expect(chunks.some((c) => c.includes("vega-lite"))).toBe(true)
+    expect(chunks.some((c) => c.includes("from \"@resvg/resvg-js\"") || c.includes("import(\"@resvg/resvg-js\")"))).toBe(true)
+  })
+
   it("plans the quickstart exactly as the sources do (optimizer presets found next to their plugins)", async () => {
     const args = ["run", "experiments/quickstart.yaml", "--dry-run"]
     const bundled = await node([path.join(outdir, "empo.mjs"), ...args, "--db", path.join(scratch, "a.db")])

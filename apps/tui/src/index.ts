@@ -1,6 +1,7 @@
 export * from "./compare/sweepComparison.ts"
 export * from "./data/Launcher.ts"
 export * from "./data/TableExport.ts"
+export * from "./data/ReportExport.ts"
 export * from "./data/TuiErrors.ts"
 export * from "./data/TuiStore.ts"
 export * from "./runtime.ts"

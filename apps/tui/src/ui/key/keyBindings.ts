@@ -24,6 +24,7 @@ export enum Command {
   ColumnsRight = "compare.columnsRight",
   ExportCsv = "compare.exportCsv",
   ExportLatex = "compare.exportLatex",
+  Report = "compare.report",
   EditPath = "launch.editPath",
   Confirm = "launch.confirm"
 }
@@ -57,6 +58,7 @@ export const keyBindings: Readonly<Record<Command, ReadonlyArray<KeySpec>>> = {
   [Command.ColumnsRight]: [{ input: "]" }],
   [Command.ExportCsv]: [{ input: "e" }],
   [Command.ExportLatex]: [{ input: "L" }],
+  [Command.Report]: [{ input: "R" }],
   [Command.EditPath]: [{ input: "p" }],
   [Command.Confirm]: [{ input: "y" }]
 }
@@ -85,6 +87,7 @@ export const commandHelp: Readonly<Record<Command, string>> = {
   [Command.ColumnsRight]: "later metric columns (sweep, compare)",
   [Command.ExportCsv]: "export CSV",
   [Command.ExportLatex]: "export LaTeX",
+  [Command.Report]: "write the report (HTML, figures, tables) to reports/<experiment>/",
   [Command.EditPath]: "type a YAML path",
   [Command.Confirm]: "start the runner"
 }

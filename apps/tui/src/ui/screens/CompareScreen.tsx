@@ -8,6 +8,7 @@ import { renderCsv, renderLatex } from "@empo/experiments/Compare"
 import { Plugins } from "@empo/experiments/Plugins"
 import type { RunId } from "@empo/store"
 import { screenComparison } from "../../compare/sweepComparison.ts"
+import { ReportExport } from "../../data/ReportExport.ts"
 import { TableExport } from "../../data/TableExport.ts"
 import { TuiStore } from "../../data/TuiStore.ts"
 import { CompareTable } from "../components/CompareTable.tsx"
@@ -79,6 +80,12 @@ export const CompareScreen = ({ experiment, runIds, width, height, navigate }: C
     else if (matches(Command.ColumnsRight, input, key)) setFirstMetric((m) => Math.min(Math.max(0, table.metrics.length - 1), m + 1))
     else if (matches(Command.ExportCsv, input, key)) exportAs("csv", renderCsv(table))
     else if (matches(Command.ExportLatex, input, key)) exportAs("tex", renderLatex(table, directionOf))
+    else if (matches(Command.Report, input, key)) {
+      navigate({ _tag: "Notify", notice: { tone: "info", text: `writing the report of ${experiment}…` } })
+      run(ReportExport.pipe(Effect.flatMap((r) => r.write(experiment))),
+        (written) => navigate({ _tag: "Notify", notice: { tone: "info", text: `wrote ${written}` } }),
+        (message) => navigate({ _tag: "Notify", notice: { tone: "error", text: message } }))
+    }
     else return false
     return true
   })
