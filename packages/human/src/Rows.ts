@@ -56,6 +56,9 @@ export class CurrentItem extends Schema.Class<CurrentItem>("CurrentItem")({
   response: Schema.String
 }) {}
 
+/** SQLite's 0/1 as a boolean. */
+const Flag = Schema.transform(Schema.Number, Schema.Boolean, { strict: true, decode: (n) => n !== 0, encode: (b) => (b ? 1 : 0) })
+
 /** A rating joined with what was rated, as export and analysis read it. */
 export class RatingRow extends Schema.Class<RatingRow>("RatingRow")({
   sampleIndex: Schema.Number,
@@ -63,7 +66,7 @@ export class RatingRow extends Schema.Class<RatingRow>("RatingRow")({
   externalId: Schema.String,
   itemId: Schema.String,
   condition: Schema.String,
-  attention: Schema.BooleanFromNumber,
+  attention: Flag,
   emotion: Schema.String,
   context: Schema.String,
   chat: Schema.propertySignature(Schema.parseJson(Schema.Array(Message))).pipe(Schema.fromKey("chatJson")),
