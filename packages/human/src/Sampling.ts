@@ -62,8 +62,8 @@ export interface Unit {
  * Splits every (item, condition) unit, `ratersPerItem` times over, into bundles of `itemsPerRater` for one rater
  * each. Round r lays the units out as position j → (item π_r(j mod N), condition (j mod N + ⌊j/N⌋) mod C) and cuts
  * it into consecutive runs: any `itemsPerRater` ≤ N consecutive positions have distinct items, so a rater never
- * sees one dialogue twice, and conditions cycle within each bundle. Rounds are interleaved so that the first
- * bundles handed out already cover every unit once. Display order within a bundle is shuffled.
+ * sees one dialogue twice, and conditions cycle within each bundle. Rounds follow each other, so the bundles handed
+ * out first cover every unit once before any unit gets a second rating. Display order within a bundle is shuffled.
  */
 export const makeBundles = (
   items: ReadonlyArray<string>,
@@ -87,7 +87,5 @@ export const makeBundles = (
     }
     rounds.push(shuffle(bundles, gen))
   }
-  const out: Array<Array<Unit>> = []
-  for (let k = 0; k < rounds[0]!.length; k++) for (const round of rounds) out.push(shuffle(round[k]!, gen))
-  return out
+  return rounds.flatMap((round) => round.map((bundle) => shuffle(bundle, gen)))
 }
