@@ -2,7 +2,6 @@ import formbody from "@fastify/formbody"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Option from "effect/Option"
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify"
 import { timingSafeEqual } from "node:crypto"
@@ -11,6 +10,11 @@ import { HumanStore } from "./HumanStore.ts"
 import { adminPage, donePage, examplePage, introPage, itemPage, messagePage } from "./Pages.ts"
 import type { RaterRow, StudyRow } from "./Rows.ts"
 import { sliders } from "./Statements.ts"
+
+/** What runs the handlers' effects: a `ManagedRuntime` of the store, or the command's own runtime. */
+export interface HumanRuntime {
+  readonly runPromiseExit: <A, E>(effect: Effect.Effect<A, E, HumanStore>) => Promise<Exit.Exit<A, unknown>>
+}
 
 export interface ServeOptions {
   readonly studyId: string
@@ -42,8 +46,8 @@ const sameSecret = (given: string, expected: string) => {
  * loses nothing a rater was told was saved. Bodies are validated by JSON schema (built from the study's
  * statements) before any handler runs, and capped at `bodyLimit`.
  */
-export const makeServer = async <ER>(runtime: ManagedRuntime.ManagedRuntime<HumanStore, ER>, options: ServeOptions): Promise<FastifyInstance> => {
-  const run = <A, E>(effect: Effect.Effect<A, E, HumanStore>) => runtime.runPromiseExit(effect) as Promise<Exit.Exit<A, E | ER>>
+export const makeServer = async (runtime: HumanRuntime, options: ServeOptions): Promise<FastifyInstance> => {
+  const run = <A, E>(effect: Effect.Effect<A, E, HumanStore>) => runtime.runPromiseExit(effect)
   const studyExit = await run(Effect.flatMap(HumanStore, (s) => s.getStudy(options.studyId)))
   if (Exit.isFailure(studyExit)) throw Cause.squash(studyExit.cause)
   const study: StudyRow = studyExit.value

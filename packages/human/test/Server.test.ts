@@ -11,13 +11,16 @@ import { makeStudy, storeRuntime } from "./support.ts"
 
 const adminToken = "t0ken-for-tests"
 
+const form = (payload: Record<string, string | number>) =>
+  new URLSearchParams(Object.entries(payload).map(([k, v]): [string, string] => [k, String(v)])).toString()
+
 /** One rater's browser: the cookie jar of `fastify.inject` calls. */
 const browser = (app: FastifyInstance) => {
   let cookie = ""
   const call = async (method: "GET" | "POST", url: string, payload?: Record<string, string | number>) => {
     const res = await app.inject({
       method, url, headers: { cookie, ...(payload === undefined ? {} : { "content-type": "application/x-www-form-urlencoded" }) },
-      ...(payload === undefined ? {} : { payload: new URLSearchParams(Object.entries(payload).map(([k, v]) => [k, String(v)])).toString() })
+      ...(payload === undefined ? {} : { payload: form(payload) })
     })
     const set = res.headers["set-cookie"]
     if (typeof set === "string") cookie = set.split(";")[0]!
@@ -110,7 +113,7 @@ describe("human serve (fastify inject against a real SQLite store)", () => {
     assert.strictEqual(huge.statusCode, 413)
     const json = await app.inject({ method: "POST", url: "/item", headers: { cookie: a.cookie, "content-type": "application/json" }, payload: JSON.stringify(rating(mine)) })
     assert.strictEqual(json.statusCode, 415, "only form posts are parsed")
-    const noCookie = await app.inject({ method: "POST", url: "/item", headers: { "content-type": "application/x-www-form-urlencoded" }, payload: new URLSearchParams(Object.entries(rating(mine)).map(([k, v]) => [k, String(v)])).toString() })
+    const noCookie = await app.inject({ method: "POST", url: "/item", headers: { "content-type": "application/x-www-form-urlencoded" }, payload: form(rating(mine)) })
     assert.strictEqual(noCookie.statusCode, 403)
     assert.strictEqual(await count(), 0, "nothing stored by refused requests")
     // The same page again is still the same item; then the whole bundle, then a replay.
