@@ -115,7 +115,7 @@ export const planStudy = Effect.fn("Batch.planStudy")(function* (options: BatchO
   items.push(...checks)
   const withChecks = bundles.map((units) => {
     const out = [...units]
-    for (const check of checks) out.splice(prand.unsafeUniformIntDistribution(0, out.length, gen), 0, { item: check.itemId, condition: "attention" })
+    for (const check of checks) out.splice(prand.unsafeUniformIntDistribution(Math.min(1, out.length), out.length, gen), 0, { item: check.itemId, condition: "attention" })
     return out
   })
   const study: NewStudy = {
