@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages the test suites use (tmux for the real-terminal TUI test). Root only, no-op when present.
+# Debian packages the test suites use (tmux for the real-terminal TUI test, chromium for the rater-app browser
+# test). Root only, no-op when present.
 set -euo pipefail
 need=()
-for pkg in tmux; do
+for pkg in tmux chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
