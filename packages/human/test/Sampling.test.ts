@@ -3,6 +3,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { sharedData } from "@empo/core/testing/sharedData"
 import * as Effect from "effect/Effect"
 import * as fs from "node:fs"
+import * as path from "node:path"
 import { loadPredictions, planStudy } from "../src/Batch.ts"
 import { displayText, turnsOfTemplate } from "../src/Display.ts"
 import { parseStatements, studyStatements } from "../src/Statements.ts"
@@ -76,8 +77,10 @@ describe("sampling as the study did", () => {
       assert.strictEqual(gold.responses["human_targets"]!.response, gold.responses["human_targets"]!.target)
     }).pipe(Effect.provide(NodeContext.layer)))
 
-  it.effect("a statements YAML with a bad field is refused naming it", () =>
+  it.effect("a statements YAML with a bad field is refused naming it; the shipped study file is the default", () =>
     Effect.gen(function* () {
+      const shipped = path.join(import.meta.dirname, "../statements/empo-study.yaml")
+      assert.deepStrictEqual(yield* parseStatements(shipped, fs.readFileSync(shipped, "utf8")), studyStatements)
       const ok = yield* parseStatements("s.yaml", "statements:\n  - { key: Q1, kind: slider, text: Helpful }\nscale: { min: 0, max: 10, start: 5, anchors: [no, yes] }\n")
       assert.strictEqual(ok.statements[0]!.key, "Q1")
       const bad = yield* Effect.flip(parseStatements("s.yaml", "statements:\n  - { key: Q1, kind: dial, text: Helpful }\nscale: { min: 0, max: 10, start: 5, anchors: [no, yes] }\n"))
