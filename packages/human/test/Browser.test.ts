@@ -42,7 +42,9 @@ const rateCurrent = async (page: Page, k: number): Promise<Clicked> => {
   return { assignment: assignment!, values }
 }
 
-const notOverflowing = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)
+// Runs in the page; typed loosely because this project compiles without the DOM library.
+const notOverflowing = (page: Page) =>
+  page.evaluate("document.documentElement.scrollWidth <= window.innerWidth") as Promise<boolean>
 
 describe("the rater app in Debian's Chromium (playwright-core)", () => {
   it("two raters at once: Prolific links, intro, reload resumes, completion code, stored = clicked, disjoint balanced bundles", async () => {

@@ -8,7 +8,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { planStudy } from "../src/Batch.ts"
-import { HumanStore } from "../src/HumanStore.ts"
+import { HumanStore, type NewStudy } from "../src/HumanStore.ts"
 import { studyStatements } from "../src/Statements.ts"
 
 /** A real store in a temp folder with the human tables (migration 0006), as `empo human serve` opens it. */
@@ -20,6 +20,8 @@ export const predictions = {
   dpo: sharedData("predictions", "dpo_zephyr-7b-sft-full124_d270.txt")
 }
 
+const planned = new Map<string, NewStudy>()
+
 /**
  * A small study of the study's own prediction files: 8 items (1 per emotion, first 8 emotions' worth after the
  * shuffle) × 3 conditions × 2 raters each, 4 items per rater (12 bundles) plus one attention check per bundle.
@@ -30,7 +32,9 @@ export const makeStudy = async (options: { readonly attentionChecks?: number; re
   const runtime = storeRuntime(db)
   const id = options.id ?? "pilot"
   await runtime.runPromise(Effect.gen(function* () {
-    const study = yield* planStudy({
+    // Planning reads two 2,540-row files; the plan is deterministic, so each test file pays for it once.
+    const key = `${options.attentionChecks ?? 1}`
+    const study = { ...(planned.get(key) ?? planned.set(key, yield* planStudy({
       id, title: "Empathy pilot",
       conditions: [
         { name: "zephyr_base", kind: "file", file: predictions.baseline },
@@ -41,7 +45,7 @@ export const makeStudy = async (options: { readonly attentionChecks?: number; re
       statements: studyStatements,
       ratersPerItem: 2, itemsPerRater: 4, attentionChecks: options.attentionChecks ?? 1,
       completionCode: "C0DE42", redirectUrl: "https://app.prolific.com/submissions/complete?cc=C0DE42"
-    })
+    })).get(key)!), id }
     yield* (yield* HumanStore).createStudy(study)
   }))
   return { dir, db, runtime, id }
