@@ -5,6 +5,13 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { promisify } from "node:util"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import { isUserFacingError } from "@empo/core"
+import { PluginsLive } from "../src/plugins.ts"
+import { empoInProcess } from "./support/inProcess.ts"
 
 const run = promisify(execFile)
 const empo = async (args: ReadonlyArray<string>) => {
@@ -47,6 +54,14 @@ const rate = async (base: string, cookie: string) => {
   return assignment
 }
 
+/** `empo …` in this process (cheap); the exit code and message as bin.ts would report them. */
+const inProcess = async (args: ReadonlyArray<string>) => {
+  const { exit, stdout } = await Effect.runPromise(empoInProcess(args, PluginsLive))
+  if (Exit.isSuccess(exit)) return { code: 0, stdout, stderr: "" }
+  const error = Option.getOrUndefined(Cause.failureOption(exit.cause))
+  return isUserFacingError(error) ? { code: error.exitCode, stdout, stderr: error.message } : { code: 1, stdout, stderr: Cause.pretty(exit.cause) }
+}
+
 describe("empo human", () => {
   it("analyze --json on the study's he_data.csv", async () => {
     const { code, stdout } = await empo(["human", "analyze", "--ratings", sharedData("human_eval", "he_data.csv"), "--json"])
@@ -71,16 +86,16 @@ describe("empo human", () => {
     const conditions = ["--condition", `zephyr_base=${sharedData("predictions", "baseline_zephyr-7b-sft-full.txt")}`,
       "--condition", `zephyr_dpo=${sharedData("predictions", "dpo_zephyr-7b-sft-full124_d270.txt")}`, "--condition", "human_targets=gold"]
     const small = ["--per-emotion", "1", "--items", "4", "--extra-emotions", "", "--raters-per-item", "1", "--items-per-rater", "4"]
-    const bad = await empo(["human", "batch", "--db", db, "--study", "s1", "--condition", "nonsense", "--condition", "b=gold", ...small])
+    const bad = await inProcess(["human", "batch", "--db", db, "--study", "s1", "--condition", "nonsense", "--condition", "b=gold", ...small])
     assert.strictEqual(bad.code, 2)
     assert.match(bad.stderr, /NAME=SOURCE.*field `--condition`/)
-    const missing = await empo(["human", "batch", "--db", db, "--study", "s1", "--condition", "a=/nonexistent.txt", "--condition", "b=gold", ...small])
+    const missing = await inProcess(["human", "batch", "--db", db, "--study", "s1", "--condition", "a=/nonexistent.txt", "--condition", "b=gold", ...small])
     assert.strictEqual(missing.code, 2)
     assert.match(missing.stderr, /nonexistent\.txt/)
-    const made = await empo(["human", "batch", "--db", db, "--study", "s1", ...conditions, ...small, "--completion-code", "DONE7", "--json"])
+    const made = await inProcess(["human", "batch", "--db", db, "--study", "s1", ...conditions, ...small, "--completion-code", "DONE7", "--json"])
     assert.strictEqual(made.code, 0, made.stderr)
     assert.deepStrictEqual(JSON.parse(made.stdout), { study: "s1", conditions: ["zephyr_base", "zephyr_dpo", "human_targets"], items: 4, bundles: 3, ratings: 12, completionCode: "DONE7" })
-    assert.strictEqual((await empo(["human", "batch", "--db", db, "--study", "s1", ...conditions, ...small])).code, 2, "a study id is never reused")
+    assert.strictEqual((await inProcess(["human", "batch", "--db", db, "--study", "s1", ...conditions, ...small])).code, 2, "a study id is never reused")
 
     let server = await serve(db, "s1")
     const entry = await fetch(`${server.base}?u=r1`, { redirect: "manual" })
@@ -98,14 +113,14 @@ describe("empo human", () => {
     assert.strictEqual((await fetch(`${server.base}admin`)).status, 401)
     await kill(server.child, "SIGTERM")
 
-    const ls = await empo(["human", "ls", "--db", db, "--json"])
+    const ls = await inProcess(["human", "ls", "--db", db, "--json"])
     assert.deepInclude(JSON.parse(ls.stdout)[0], { id: "s1", ratings: 4, expected: 12, raters: 1, completedRaters: 1 })
     const out = path.join(dir, "ratings.csv")
-    assert.strictEqual((await empo(["human", "export", "--db", db, "--study", "s1", "--out", out])).code, 0)
+    assert.strictEqual((await inProcess(["human", "export", "--db", db, "--study", "s1", "--out", out])).code, 0)
     const csv = fs.readFileSync(out, "utf8")
     assert.isTrue(csv.startsWith(",sample_index,Dim1,Dim2,Dim3,Dim4,Dim5,annotator,ED_index,chat_templates,gen_targets,prevs,emotions,gens,chat_cut,tidy_chat,model\n"))
-    const fromCsv = JSON.parse((await empo(["human", "analyze", "--ratings", out, "--json"])).stdout)
-    const fromStore = JSON.parse((await empo(["human", "analyze", "--db", db, "--ratings", "s1", "--json"])).stdout)
+    const fromCsv = JSON.parse((await inProcess(["human", "analyze", "--ratings", out, "--json"])).stdout)
+    const fromStore = JSON.parse((await inProcess(["human", "analyze", "--db", db, "--ratings", "s1", "--json"])).stdout)
     assert.deepStrictEqual(fromCsv.conditions, fromStore.conditions)
     const n = Object.values(fromStore.conditions as Record<string, { Dim1: { n: number; mean: number } }>)
     assert.strictEqual(n.reduce((acc, c) => acc + c.Dim1.n, 0), 4)

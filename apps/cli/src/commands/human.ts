@@ -7,7 +7,6 @@ import {
   type Analysis,
   type ConditionSource,
   HumanStore,
-  makeServer,
   parseRatingsCsv,
   parseStatements,
   planStudy,
@@ -109,6 +108,8 @@ const serve = Command.make("serve", {
 }, (flags) =>
   Effect.gen(function* () {
     const runtime = yield* Effect.runtime<HumanStore>()
+    // Loaded on demand: every other command starts without the web server's modules.
+    const { makeServer } = yield* Effect.promise(() => import("@empo/human/Server"))
     const token = Option.getOrElse(flags.adminToken, () => randomBytes(16).toString("hex"))
     const app = yield* Effect.acquireRelease(
       Effect.tryPromise({
