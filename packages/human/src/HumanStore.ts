@@ -72,8 +72,12 @@ export class HumanStore extends Context.Tag("@empo/human/HumanStore")<HumanStore
   /** Finds or creates the rater; an existing one is resumed only with its token or the same Prolific session. */
   readonly enter: (studyId: string, entry: RaterEntry) => Effect.Effect<RaterRow, StoreError | RatingRefused>
   readonly raterByToken: (studyId: string, token: string) => HumanEffect<Option.Option<RaterRow>>
-  /** Gives the rater the lowest bundle nobody holds (once); fails with 410 when every bundle is taken. */
-  readonly claimBundle: (rater: RaterRow) => Effect.Effect<RaterRow, StoreError | RatingRefused>
+  /**
+   * Gives the rater the lowest bundle nobody holds (once). When every bundle is held and `reclaimAfterMs` is given,
+   * takes over the unfinished bundle idle longest, if idle that long (a rater who left: its ratings stay, the new
+   * rater continues at its first unrated item). Fails with 410 when no bundle is to be had.
+   */
+  readonly claimBundle: (rater: RaterRow, reclaimAfterMs?: number) => Effect.Effect<RaterRow, StoreError | RatingRefused>
   /** The first unrated item of the rater's bundle, or none when the bundle is complete. */
   readonly currentItem: (rater: RaterRow) => HumanEffect<Option.Option<CurrentItem>>
   /** Stores one rating in one transaction, after checking it answers the rater's current item. */
@@ -167,7 +171,7 @@ export class HumanStore extends Context.Tag("@empo/human/HumanStore")<HumanStore
         return Option.getOrThrow(created)
       })
 
-      const claimBundle = Effect.fn("HumanStore.claimBundle")(function* (rater: RaterRow) {
+      const claimBundle = Effect.fn("HumanStore.claimBundle")(function* (rater: RaterRow, reclaimAfterMs?: number) {
         if (rater.bundle !== null) return rater
         // One statement, so two raters arriving together can never get the same bundle.
         yield* sql`UPDATE human_raters SET bundle = (
@@ -175,8 +179,24 @@ export class HumanStore extends Context.Tag("@empo/human/HumanStore")<HumanStore
               AND a.bundle NOT IN (SELECT bundle FROM human_raters WHERE study_id = ${rater.studyId} AND bundle IS NOT NULL))
           WHERE id = ${rater.id} AND bundle IS NULL`.pipe(Effect.mapError(fail("assign a bundle")))
         const updated = Option.getOrThrow(yield* raterWhere(rater.studyId, "token", rater.token))
-        if (updated.bundle === null) return yield* new RatingRefused({ status: 410, reason: "every place in this study is taken" })
-        return updated
+        if (updated.bundle !== null || reclaimAfterMs === undefined) {
+          if (updated.bundle === null) return yield* new RatingRefused({ status: 410, reason: "every place in this study is taken" })
+          return updated
+        }
+        const now = yield* Clock.currentTimeMillis
+        const reclaimed = yield* sql.withTransaction(Effect.gen(function* () {
+          const idle = yield* sql<{ id: number; bundle: number }>`SELECT r.id, r.bundle FROM human_raters r
+            WHERE r.study_id = ${rater.studyId} AND r.bundle IS NOT NULL AND r.completed_at IS NULL AND r.id != ${rater.id}
+              AND MAX(r.created_at, COALESCE((SELECT MAX(g.created_at) FROM human_ratings g WHERE g.rater_id = r.id), 0)) <= ${now - reclaimAfterMs}
+            ORDER BY MAX(r.created_at, COALESCE((SELECT MAX(g.created_at) FROM human_ratings g WHERE g.rater_id = r.id), 0)), r.id LIMIT 1`
+          const victim = idle[0]
+          if (victim === undefined) return false
+          yield* sql`UPDATE human_raters SET bundle = NULL WHERE id = ${victim.id}`
+          yield* sql`UPDATE human_raters SET bundle = ${victim.bundle} WHERE id = ${rater.id} AND bundle IS NULL`
+          return true
+        })).pipe(Effect.mapError(fail("reclaim an idle bundle")))
+        if (!reclaimed) return yield* new RatingRefused({ status: 410, reason: "every place in this study is taken" })
+        return Option.getOrThrow(yield* raterWhere(rater.studyId, "token", rater.token))
       })
 
       const currentItem = Effect.fn("HumanStore.currentItem")(function* (rater: RaterRow) {

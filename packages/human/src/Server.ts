@@ -19,6 +19,8 @@ export interface HumanRuntime {
 export interface ServeOptions {
   readonly studyId: string
   readonly adminToken: string
+  /** When every bundle is held, a bundle idle this long is handed to a new rater (undefined: never). */
+  readonly reclaimAfterMs?: number | undefined
   /** Largest accepted request body; a rating form is well under 1 KiB. */
   readonly bodyLimit?: number
 }
@@ -107,7 +109,7 @@ export const makeServer = async (runtime: HumanRuntime, options: ServeOptions): 
   app.get("/intro", (request, reply) => settle(reply, withRater(request), () => html(reply, 200, introPage(study))))
   app.get("/example", (request, reply) => settle(reply, withRater(request), () => html(reply, 200, examplePage(study))))
   app.post("/start", (request, reply) =>
-    settle(reply, Effect.flatMap(withRater(request), (r) => Effect.flatMap(HumanStore, (s) => s.claimBundle(r))), () =>
+    settle(reply, Effect.flatMap(withRater(request), (r) => Effect.flatMap(HumanStore, (s) => s.claimBundle(r, options.reclaimAfterMs))), () =>
       reply.code(303).header("location", "item").send()))
 
   app.get("/item", (request, reply) =>

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type { FastifyInstance } from "fastify"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -209,5 +210,39 @@ describe("human serve (fastify inject against a real SQLite store)", () => {
     assert.strictEqual((await b2.call("GET", "/?u=resumer")).headers.location, "item")
     await app2.close()
     await again.dispose()
+  })
+
+  it("a full study refuses newcomers (410), or hands them the bundle idle longest when reclaiming", async () => {
+    const { runtime, id } = await makeStudy()
+    const holders = await runtime.runPromise(Effect.gen(function* () {
+      const store = yield* HumanStore
+      const out = []
+      for (let k = 0; k < 12; k++) {
+        out.push(yield* store.claimBundle(yield* store.enter(id, { externalId: `holder${k}`, prolificStudy: null, prolificSession: null, token: null })))
+        yield* Effect.sleep("2 millis")
+      }
+      const first = Option.getOrThrow(yield* store.currentItem(out[0]!))
+      yield* store.submit(out[0]!, { assignment: `${first.bundle}.${first.position}`, values: { Dim1: 1, Dim2: 1, Dim3: 1, Dim4: 1, Dim5: 0 } })
+      return out
+    }))
+    assert.strictEqual(new Set(holders.map((h) => h.bundle)).size, 12)
+    const strict = await makeServer(runtime, { studyId: id, adminToken })
+    const late = browser(strict)
+    await late.call("GET", "/?u=late")
+    assert.strictEqual((await late.call("POST", "/start")).statusCode, 410)
+    await strict.close()
+    const reclaiming = await makeServer(runtime, { studyId: id, adminToken, reclaimAfterMs: 0 })
+    const newcomer = browser(reclaiming)
+    await newcomer.call("GET", "/?u=newcomer")
+    assert.strictEqual((await newcomer.call("POST", "/start")).statusCode, 303)
+    const taken = assignmentOf((await newcomer.call("GET", "/item")).body)!
+    // holder0 rated last, so holder1 (idle since it entered) loses its bundle; its old item is no longer its own.
+    assert.strictEqual(Number(taken.split(".")[0]), holders[1]!.bundle)
+    const gone = browser(reclaiming)
+    gone.cookie = `empo_rater=${holders[1]!.token}`
+    assert.strictEqual((await gone.call("POST", "/item", rating(taken))).statusCode, 403)
+    assert.strictEqual((await gone.call("GET", "/item")).headers.location, "intro")
+    await reclaiming.close()
+    await runtime.dispose()
   })
 })

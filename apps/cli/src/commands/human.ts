@@ -104,7 +104,9 @@ const serve = Command.make("serve", {
   study: studyOption,
   host: Options.text("host").pipe(Options.withDefault("127.0.0.1"), Options.withDescription("address to listen on (0.0.0.0 behind a proxy for Prolific)")),
   port: Options.integer("port").pipe(Options.withDefault(8080), Options.withDescription("0 picks a free port")),
-  adminToken: Options.text("admin-token").pipe(Options.optional, Options.withDescription("token of the admin view; default: random, printed at start"))
+  adminToken: Options.text("admin-token").pipe(Options.optional, Options.withDescription("token of the admin view; default: random, printed at start")),
+  reclaimAfter: Options.integer("reclaim-after").pipe(Options.withDefault(120),
+    Options.withDescription("minutes: once every bundle is taken, hand an unfinished one idle this long to a new rater (0: never)"))
 }, (flags) =>
   Effect.gen(function* () {
     const runtime = yield* Effect.runtime<HumanStore>()
@@ -114,7 +116,9 @@ const serve = Command.make("serve", {
     const app = yield* Effect.acquireRelease(
       Effect.tryPromise({
         try: async () => {
-          const server = await makeServer({ runPromiseExit: (effect) => Runtime.runPromiseExit(runtime)(effect) }, { studyId: flags.study, adminToken: token })
+          const server = await makeServer({ runPromiseExit: (effect) => Runtime.runPromiseExit(runtime)(effect) }, {
+            studyId: flags.study, adminToken: token, reclaimAfterMs: flags.reclaimAfter > 0 ? flags.reclaimAfter * 60_000 : undefined
+          })
           await server.listen({ host: flags.host, port: flags.port })
           return server
         },
