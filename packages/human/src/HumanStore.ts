@@ -11,14 +11,15 @@ import * as Schema from "effect/Schema"
 import { randomBytes } from "node:crypto"
 import { RatingRefused, StudyExistsError, StudyNotFoundError } from "./Errors.ts"
 import {
-  type ConditionProgress,
+  ConditionProgress,
   ConditionRow,
   CurrentItem,
   RaterRow,
   type RaterProgress,
+  RaterProgressRow,
   RatingRow,
   type StudyDesign,
-  type StudyProgress,
+  StudyProgress,
   StudyRow
 } from "./Rows.ts"
 import type { Turn } from "./Display.ts"
@@ -62,6 +63,11 @@ export interface Submission {
 }
 
 type HumanEffect<A> = Effect.Effect<A, StoreError>
+
+const AttentionRow = Schema.Struct({
+  externalId: Schema.String,
+  values: Schema.propertySignature(Schema.parseJson(Schema.Record({ key: Schema.String, value: Schema.Number }))).pipe(Schema.fromKey("valuesJson"))
+})
 
 /** Human-evaluation studies in the run store: creation, rater sessions, ratings, progress. */
 export class HumanStore extends Context.Tag("@empo/human/HumanStore")<HumanStore, {
@@ -137,15 +143,14 @@ export class HumanStore extends Context.Tag("@empo/human/HumanStore")<HumanStore
           Effect.flatMap(decodeAll(ConditionRow)), Effect.mapError(fail("read human conditions")))
 
       const listStudies = Effect.fn("HumanStore.listStudies")(function* () {
-        const rows = yield* sql<{ id: string; title: string; createdAt: number; bundles: number; raters: number; completedRaters: number; ratings: number; expected: number }>`
+        return yield* sql`
           SELECT s.id, s.title, s.created_at,
             (SELECT COUNT(DISTINCT bundle) FROM human_assignments a WHERE a.study_id = s.id) AS bundles,
             (SELECT COUNT(*) FROM human_raters r WHERE r.study_id = s.id) AS raters,
             (SELECT COUNT(*) FROM human_raters r WHERE r.study_id = s.id AND r.completed_at IS NOT NULL) AS completed_raters,
             (SELECT COUNT(*) FROM human_ratings g WHERE g.study_id = s.id) AS ratings,
             (SELECT COUNT(*) FROM human_assignments a WHERE a.study_id = s.id) AS expected
-          FROM human_studies s ORDER BY s.created_at, s.id`.pipe(Effect.mapError(fail("list human studies")))
-        return rows as ReadonlyArray<StudyProgress>
+          FROM human_studies s ORDER BY s.created_at, s.id`.pipe(Effect.flatMap(decodeAll(StudyProgress)), Effect.mapError(fail("list human studies")))
       })
 
       const raterWhere = (studyId: string, column: "token" | "external_id", value: string) =>
@@ -258,25 +263,25 @@ export class HumanStore extends Context.Tag("@empo/human/HumanStore")<HumanStore
       })
 
       const progressByCondition = (studyId: string) =>
-        sql<ConditionProgress>`SELECT a.condition, COUNT(g.position) AS rated, COUNT(*) AS expected
+        sql`SELECT a.condition, COUNT(g.position) AS rated, COUNT(*) AS expected
           FROM human_assignments a LEFT JOIN human_ratings g ON g.study_id = a.study_id AND g.bundle = a.bundle AND g.position = a.position
-          WHERE a.study_id = ${studyId} GROUP BY a.condition ORDER BY a.condition`.pipe(Effect.mapError(fail("read progress")))
+          WHERE a.study_id = ${studyId} GROUP BY a.condition ORDER BY a.condition`.pipe(Effect.flatMap(decodeAll(ConditionProgress)), Effect.mapError(fail("read progress")))
 
       const progressByRater = Effect.fn("HumanStore.progressByRater")(function* (studyId: string) {
         const study = yield* getStudy(studyId).pipe(Effect.catchTag("StudyNotFoundError", () => Effect.succeed(undefined)))
-        const rows = yield* sql<{ externalId: string; bundle: number | null; rated: number; total: number; completedAt: number | null }>`
+        const rows = yield* sql`
           SELECT r.external_id, r.bundle, r.completed_at,
             (SELECT COUNT(*) FROM human_ratings g WHERE g.rater_id = r.id) AS rated,
             (SELECT COUNT(*) FROM human_assignments a WHERE a.study_id = r.study_id AND a.bundle = r.bundle) AS total
-          FROM human_raters r WHERE r.study_id = ${studyId} ORDER BY r.id`.pipe(Effect.mapError(fail("read progress")))
-        const attention = yield* sql<{ externalId: string; valuesJson: string }>`SELECT rt.external_id, g.values_json
+          FROM human_raters r WHERE r.study_id = ${studyId} ORDER BY r.id`.pipe(Effect.flatMap(decodeAll(RaterProgressRow)), Effect.mapError(fail("read progress")))
+        const attention = yield* sql`SELECT rt.external_id, g.values_json
           FROM human_ratings g JOIN human_raters rt ON rt.id = g.rater_id
           JOIN human_assignments a ON a.study_id = g.study_id AND a.bundle = g.bundle AND a.position = g.position
           JOIN human_items i ON i.study_id = a.study_id AND i.item_id = a.item_id
-          WHERE g.study_id = ${studyId} AND i.attention = 1`.pipe(Effect.mapError(fail("read progress")))
+          WHERE g.study_id = ${studyId} AND i.attention = 1`.pipe(Effect.flatMap(decodeAll(AttentionRow)), Effect.mapError(fail("read progress")))
         const failedBy = new Map<string, number>()
         for (const a of attention) {
-          if (study !== undefined && !passesAttention(study.statements, JSON.parse(a.valuesJson))) failedBy.set(a.externalId, (failedBy.get(a.externalId) ?? 0) + 1)
+          if (study !== undefined && !passesAttention(study.statements, a.values)) failedBy.set(a.externalId, (failedBy.get(a.externalId) ?? 0) + 1)
         }
         return rows.map((r): RaterProgress => ({
           externalId: r.externalId, bundle: r.bundle, rated: r.rated, total: r.total, completed: r.completedAt !== null,

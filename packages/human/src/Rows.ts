@@ -77,22 +77,29 @@ export class RatingRow extends Schema.Class<RatingRow>("RatingRow")({
 }) {}
 
 /** Progress of one study, for `human ls`, the TUI and the admin page. */
-export interface StudyProgress {
-  readonly id: string
-  readonly title: string
-  readonly createdAt: number
-  readonly bundles: number
-  readonly raters: number
-  readonly completedRaters: number
-  readonly ratings: number
-  readonly expected: number
-}
+export const StudyProgress = Schema.Struct({
+  id: Schema.String,
+  title: Schema.String,
+  createdAt: Schema.Number,
+  bundles: Schema.Number,
+  raters: Schema.Number,
+  completedRaters: Schema.Number,
+  ratings: Schema.Number,
+  expected: Schema.Number
+})
+export type StudyProgress = typeof StudyProgress.Type
 
-export interface ConditionProgress {
-  readonly condition: string
-  readonly rated: number
-  readonly expected: number
-}
+export const ConditionProgress = Schema.Struct({ condition: Schema.String, rated: Schema.Number, expected: Schema.Number })
+export type ConditionProgress = typeof ConditionProgress.Type
+
+/** A rater's row as the progress query reads it. */
+export const RaterProgressRow = Schema.Struct({
+  externalId: Schema.String,
+  bundle: Schema.NullOr(Schema.Number),
+  rated: Schema.Number,
+  total: Schema.Number,
+  completedAt: Schema.NullOr(Schema.Number)
+})
 
 export interface RaterProgress {
   readonly externalId: string
