@@ -8,6 +8,7 @@ import { dataCommand } from "./commands/data.ts"
 import { doctorCommand } from "./commands/doctor.ts"
 import { evalCommand } from "./commands/eval.ts"
 import { generateCommand } from "./commands/generate.ts"
+import { humanCommand } from "./commands/human.ts"
 import { modelCommand } from "./commands/model.ts"
 import { reportCommand } from "./commands/report.ts"
 import { experimentCommands } from "./commands/run.ts"
@@ -19,7 +20,7 @@ import { MainLayer } from "./MainLayer.ts"
 // Every command group lives in its own file under ./commands and is listed here, once.
 export const empo = Command.make("empo").pipe(
   Command.withDescription("EmPO Workbench: emotion-grounded preference data, DPO/IPO/KTO training, empathy metrics, sweeps"),
-  Command.withSubcommands([dataCommand, countsCommand, evalCommand, ...experimentCommands, reportCommand, tuiCommand, trainCommand, generateCommand, modelCommand, doctorCommand])
+  Command.withSubcommands([dataCommand, countsCommand, evalCommand, ...experimentCommands, reportCommand, tuiCommand, trainCommand, generateCommand, modelCommand, doctorCommand, humanCommand])
 )
 
 export const cli = Command.run(empo, { name: "empo", version: "0.1.0" })

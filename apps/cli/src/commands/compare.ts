@@ -3,6 +3,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import { compareExperiment, renderCsv, renderLatex, renderTable } from "@empo/experiments/Compare"
 import { Plugins } from "@empo/experiments/Plugins"
+import { HumanStore, humanSummaryRows } from "@empo/human"
 import { RunStore } from "@empo/store"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -20,11 +21,18 @@ const format = Options.choice("format", ["table", "csv", "latex", "json"]).pipe(
   Options.withDescription("table for the terminal; csv, latex (booktabs, best per metric in bold) or json to paste elsewhere")
 )
 
-export const compareCommand = Command.make("compare", { db: dbOption, experiment, metrics, baseline, format }, (flags) =>
+const human = Options.text("human").pipe(
+  Options.optional,
+  Options.withDescription("a human-evaluation study id: its mean ratings (human.Dim1 …) join the table for the runs it rated")
+)
+
+export const compareCommand = Command.make("compare", { db: dbOption, experiment, metrics, baseline, format, human }, (flags) =>
   Effect.gen(function* () {
     const store = yield* RunStore
     const plugins = yield* Plugins
-    const data = yield* store.comparisonData(flags.experiment)
+    const automatic = yield* store.comparisonData(flags.experiment)
+    const data = Option.isNone(flags.human) ? automatic
+      : { ...automatic, summary: [...automatic.summary, ...yield* humanSummaryRows(flags.human.value).pipe(Effect.provide(HumanStore.layerNoDeps))] }
     const baselineId = Option.isSome(flags.baseline) ? yield* store.resolveRunId(flags.baseline.value) : undefined
     const requested = Option.map(flags.metrics, (m) => m.split(",").map((s) => s.trim()).filter((s) => s !== ""))
     const table = compareExperiment(flags.experiment, data, { metrics: Option.getOrUndefined(requested), baseline: baselineId })

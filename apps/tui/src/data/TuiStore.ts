@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
+import { HumanStore, type StudyProgress } from "@empo/human"
 
 /** One line of the Experiments screen. */
 export class ExperimentOverview extends Schema.Class<ExperimentOverview>("ExperimentOverview")({
@@ -97,6 +98,8 @@ export class TuiStore extends Context.Tag("@empo/tui/TuiStore")<TuiStore, {
   readonly runDetail: (runId: string) => Fx<RunDetail, StoreError | RunNotFoundError>
   readonly metricPointsSince: (runId: RunId, afterId: number, limit?: number) => Fx<ReadonlyArray<MetricPointRecord>>
   readonly comparison: (experiment: string) => Fx<ComparisonData, StoreError | ExperimentNotFoundError>
+  /** Human-evaluation studies with their progress (packages/human), oldest first. */
+  readonly studies: () => Fx<ReadonlyArray<StudyProgress>>
 }>() {
   static readonly layer: Layer.Layer<TuiStore, never, SqlClient.SqlClient | RunStore> = Layer.effect(
     TuiStore,
@@ -154,7 +157,11 @@ export class TuiStore extends Context.Tag("@empo/tui/TuiStore")<TuiStore, {
         return yield* store.comparisonData(experiment)
       })
 
-      return TuiStore.of({ changeToken, experiments, sweep, runDetail, metricPointsSince, comparison })
+      // The human tables live in the same store; their service needs only this connection.
+      const studies = () => Effect.flatMap(HumanStore, (h) => h.listStudies()).pipe(
+        Effect.provide(HumanStore.layerNoDeps), Effect.provideService(SqlClient.SqlClient, sql))
+
+      return TuiStore.of({ changeToken, experiments, sweep, runDetail, metricPointsSince, comparison, studies })
     })
   )
 }

@@ -16,6 +16,7 @@ import { CompareScreen } from "./screens/CompareScreen.tsx"
 import { ExperimentsScreen } from "./screens/ExperimentsScreen.tsx"
 import { LaunchScreen } from "./screens/LaunchScreen.tsx"
 import { RunScreen } from "./screens/RunScreen.tsx"
+import { StudiesScreen } from "./screens/StudiesScreen.tsx"
 import { SweepScreen } from "./screens/SweepScreen.tsx"
 import { currentScreen, initialNavigation, navigationReducer, type Screen } from "./state/navigation.ts"
 import type { SweepTableState } from "./state/sweepTable.ts"
@@ -24,10 +25,11 @@ const hint = (command: Command, action: string) => [describeKeys(command), actio
 
 const hintsFor = (screen: Screen): ReadonlyArray<readonly [string, string]> => {
   switch (screen.kind) {
-    case "experiments": return [hint(Command.Open, "open"), hint(Command.Compare, "compare"), hint(Command.Launch, "launch"), hint(Command.Help, "help"), hint(Command.Quit, "quit")]
+    case "experiments": return [hint(Command.Open, "open"), hint(Command.Compare, "compare"), hint(Command.Launch, "launch"), hint(Command.Studies, "studies"), hint(Command.Help, "help"), hint(Command.Quit, "quit")]
     case "sweep": return [hint(Command.Open, "run"), hint(Command.Filter, "filter"), hint(Command.Sort, "sort"), hint(Command.Select, "choose"), hint(Command.Compare, "compare"), hint(Command.CancelSweep, "cancel"), ["esc", "back"]]
     case "run": return [hint(Command.Compare, "compare sweep"), ["esc", "back"], hint(Command.Help, "help"), hint(Command.Quit, "quit")]
     case "compare": return [hint(Command.Baseline, "baseline"), hint(Command.ExportCsv, "CSV"), hint(Command.ExportLatex, "LaTeX"), ["[/]", "columns"], ["esc", "back"]]
+    case "studies": return [["↑/↓", "move"], ["esc", "back"], hint(Command.Help, "help"), hint(Command.Quit, "quit")]
     case "launch": return [hint(Command.Open, "validate"), hint(Command.EditPath, "path"), hint(Command.Confirm, "start"), hint(Command.CancelSweep, "cancel"), ["esc", "back"], hint(Command.NextTab, "tab")]
   }
 }
@@ -55,6 +57,7 @@ export const App = ({ runtime }: { readonly runtime: TuiRuntime }) => {
     else if (matches(Command.Back, input, key)) navigate({ _tag: "Back" })
     else if (matches(Command.NextTab, input, key)) navigate({ _tag: "NextTab" })
     else if (matches(Command.Launch, input, key) && currentScreen(navNow.current).kind !== "launch") navigate({ _tag: "Open", screen: { kind: "launch" } })
+    else if (matches(Command.Studies, input, key) && currentScreen(navNow.current).kind !== "studies") navigate({ _tag: "Open", screen: { kind: "studies" } })
   }
   useInput((input, key) => {
     for (const [single, singleKey] of splitKeys(input, key)) handleKey(single, singleKey)
@@ -70,6 +73,7 @@ export const App = ({ runtime }: { readonly runtime: TuiRuntime }) => {
       case "run": return <RunScreen key={screen.runId} experiment={screen.experiment} runId={screen.runId} {...props} />
       case "compare": return <CompareScreen key={screen.experiment} experiment={screen.experiment} runIds={screen.runIds} {...props} />
       case "launch": return <LaunchScreen {...props} />
+      case "studies": return <StudiesScreen {...props} />
     }
   })()
   return (

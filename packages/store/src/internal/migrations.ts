@@ -225,11 +225,85 @@ const m0005_summary_roles = Effect.gen(function* () {
     WHERE stage_id IN (SELECT id FROM stages WHERE kind IN ('train', 'dataset'))`)
 })
 
+// Human evaluation (packages/human): a study's blind items, the conditions they compare, rater bundles and the
+// ratings, in the same store as the runs they judge. A rating is unique per assignment, so a replayed submit
+// cannot count twice.
+const m0006_human = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`CREATE TABLE human_studies (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    statements_json TEXT NOT NULL,
+    design_json TEXT NOT NULL,
+    completion_code TEXT NOT NULL,
+    redirect_url TEXT,
+    created_at INTEGER NOT NULL
+  )`
+  yield* sql`CREATE TABLE human_conditions (
+    study_id TEXT NOT NULL REFERENCES human_studies(id),
+    name TEXT NOT NULL,
+    source_kind TEXT NOT NULL,
+    source TEXT NOT NULL,
+    run_id TEXT,
+    PRIMARY KEY (study_id, name)
+  ) WITHOUT ROWID`
+  yield* sql`CREATE TABLE human_items (
+    study_id TEXT NOT NULL REFERENCES human_studies(id),
+    item_id TEXT NOT NULL,
+    sample_index INTEGER NOT NULL,
+    emotion TEXT NOT NULL,
+    context TEXT NOT NULL,
+    chat_json TEXT NOT NULL,
+    attention INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (study_id, item_id)
+  ) WITHOUT ROWID`
+  yield* sql`CREATE TABLE human_responses (
+    study_id TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    condition TEXT NOT NULL,
+    response TEXT NOT NULL,
+    target TEXT NOT NULL,
+    PRIMARY KEY (study_id, item_id, condition),
+    FOREIGN KEY (study_id, item_id) REFERENCES human_items(study_id, item_id)
+  ) WITHOUT ROWID`
+  yield* sql`CREATE TABLE human_raters (
+    id INTEGER PRIMARY KEY,
+    study_id TEXT NOT NULL REFERENCES human_studies(id),
+    external_id TEXT NOT NULL,
+    prolific_study TEXT,
+    prolific_session TEXT,
+    token TEXT NOT NULL UNIQUE,
+    bundle INTEGER,
+    created_at INTEGER NOT NULL,
+    completed_at INTEGER,
+    UNIQUE (study_id, external_id)
+  )`
+  yield* sql`CREATE TABLE human_assignments (
+    study_id TEXT NOT NULL REFERENCES human_studies(id),
+    bundle INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    item_id TEXT NOT NULL,
+    condition TEXT NOT NULL,
+    PRIMARY KEY (study_id, bundle, position)
+  ) WITHOUT ROWID`
+  yield* sql`CREATE TABLE human_ratings (
+    study_id TEXT NOT NULL,
+    bundle INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    rater_id INTEGER NOT NULL REFERENCES human_raters(id),
+    values_json TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (study_id, bundle, position),
+    FOREIGN KEY (study_id, bundle, position) REFERENCES human_assignments(study_id, bundle, position)
+  ) WITHOUT ROWID`
+})
+
 /** Every migration, in order; `SqliteMigrator` records which ones a database has seen. */
 export const migrations = {
   "0001_init": m0001_init,
   "0002_run_identity": m0002_run_identity,
   "0003_stage_executions": m0003_stage_executions,
   "0004_item_scores": m0004_item_scores,
-  "0005_summary_roles": m0005_summary_roles
+  "0005_summary_roles": m0005_summary_roles,
+  "0006_human": m0006_human
 }

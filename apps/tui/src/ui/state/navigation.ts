@@ -5,6 +5,7 @@ export type Screen =
   | { readonly kind: "run"; readonly experiment: string; readonly runId: string }
   | { readonly kind: "compare"; readonly experiment: string; readonly runIds: ReadonlyArray<string> | undefined }
   | { readonly kind: "launch" }
+  | { readonly kind: "studies" }
 
 export interface Notice {
   readonly text: string
