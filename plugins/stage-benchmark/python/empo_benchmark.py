@@ -123,6 +123,10 @@ def model_args(model: str, adapter: str | None, dtype: str) -> dict[str, Any]:
     args: dict[str, Any] = {"pretrained": model, "dtype": dtype}
     if adapter is not None:
         args["peft"] = adapter
+        # As the study ran it (`tokenizer=<adapter>`): an adapter saved with its tokenizer (chat template, added
+        # tokens) is evaluated with that tokenizer.
+        if (Path(adapter) / "tokenizer_config.json").is_file():
+            args["tokenizer"] = adapter
     return args
 
 
@@ -167,8 +171,14 @@ def run(payload: dict[str, Any], emit: Emit, cancel: threading.Event) -> dict[st
     if results is None:
         raise RuntimeError("lm_eval returned no results (a non-zero rank of a distributed run)")
     emit({"phase": "done", "message": f"evaluated in {time.monotonic() - started:.1f}s"})
-    results.pop("samples", None)
+    samples = results.pop("samples", None) or {}
     cleaned = _clean(results)
+    # The same cumulative hash lm_eval's EvaluationTracker writes into its results file (prompts, docs, targets).
+    from lm_eval.utils import hash_string
+
+    cleaned["task_hashes"] = {
+        task: hash_string("".join(s["doc_hash"] + s["prompt_hash"] + s["target_hash"] for s in rows))
+        for task, rows in samples.items()}
     cleaned.setdefault("lm_eval_version", lm_eval.__version__)
     return cleaned
 
