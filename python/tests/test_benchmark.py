@@ -111,6 +111,8 @@ def test_results_equal_a_direct_simple_evaluate_call(workspace: dict[str, Path])
     assert result["n-shot"] == {"tiny_mc": 1, "tiny_gen": 1}
     assert result["n-samples"]["tiny_mc"] == {"original": 8, "effective": 8}
     assert set(result["versions"]) == {"tiny_mc", "tiny_gen"}
+    assert set(result["task_hashes"]) == {"tiny_mc", "tiny_gen"} and all(len(h) == 64 for h in result["task_hashes"].values())
+    assert "samples" not in result
     assert result["lm_eval_version"] == "0.4.13"
     assert [e["phase"] for e in events] == ["tasks", "evaluate", "done"]
     json.dumps(result, allow_nan=False)  # the worker protocol refuses NaN
