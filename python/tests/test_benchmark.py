@@ -138,6 +138,8 @@ def test_a_lora_adapter_evaluates_through_peft(workspace: dict[str, Path]) -> No
     ({"tasks": ["tiny_mc", "no_such_task"]}, "unknown task 'no_such_task'"),
     ({"includePath": "/nonexistent/tasks"}, "include path /nonexistent/tasks is not a folder"),
     ({"adapter": "OTHER"}, "does not fit model"),
+    ({"model": "/nonexistent/model"}, "model folder /nonexistent/model does not exist"),
+    ({"adapter": "/nonexistent/adapter"}, "adapter folder /nonexistent/adapter does not exist"),
 ])
 def test_bad_input_is_refused_before_the_model_loads(workspace: dict[str, Path], change: dict[str, Any], message: str,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:

@@ -134,7 +134,12 @@ def run(payload: dict[str, Any], emit: Emit, cancel: threading.Event) -> dict[st
     model = payload.get("model")
     if not isinstance(model, str) or not model:
         raise InputFault("benchmark: `model` must be a model folder or hub id")
+    # A path (absolute or ./, ../) must exist; anything else may be a hub id, which transformers resolves.
+    if model.startswith(("/", "./", "../")) and not Path(model).is_dir():
+        raise InputFault(f"benchmark: model folder {model} does not exist")
     adapter = payload.get("adapter")
+    if adapter is not None and not Path(adapter).is_dir():
+        raise InputFault(f"benchmark: adapter folder {adapter} does not exist")
     tasks = _str_list(payload, "tasks")
     include_path = payload.get("includePath")
     batch_size = payload.get("batchSize", 1)
