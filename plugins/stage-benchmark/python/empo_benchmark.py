@@ -130,6 +130,38 @@ def model_args(model: str, adapter: str | None, dtype: str) -> dict[str, Any]:
     return args
 
 
+class _Reporting:
+    """Swaps the progress bars of lm_eval's `hf` model for ones that also emit `progress` events (at most one every
+    two seconds, and the last), and checks the cancel flag between batches; restored when the evaluation ends."""
+
+    def __init__(self, emit: Emit, cancel: threading.Event) -> None:
+        from tqdm import tqdm
+
+        class Bar(tqdm):  # type: ignore[misc, valid-type]
+            _last = 0.0
+
+            def update(self, n: float | None = 1) -> bool | None:
+                done = super().update(n)
+                now = time.monotonic()
+                if self.total and (now - self._last >= 2 or self.n >= self.total):
+                    self._last = now
+                    emit({"phase": "progress", "message": f"{self.desc or 'requests'}: {self.n}/{self.total}"})
+                if cancel.is_set():
+                    raise Cancelled("benchmark cancelled")
+                return done
+
+        self.bar = Bar
+
+    def __enter__(self) -> None:
+        import lm_eval.models.huggingface as hf
+
+        self.module, self.original = hf, hf.tqdm
+        hf.tqdm = self.bar
+
+    def __exit__(self, *_: object) -> None:
+        self.module.tqdm = self.original
+
+
 def run(payload: dict[str, Any], emit: Emit, cancel: threading.Event) -> dict[str, Any]:
     model = payload.get("model")
     if not isinstance(model, str) or not model:
@@ -142,7 +174,6 @@ def run(payload: dict[str, Any], emit: Emit, cancel: threading.Event) -> dict[st
         raise InputFault(f"benchmark: adapter folder {adapter} does not exist")
     tasks = _str_list(payload, "tasks")
     include_path = payload.get("includePath")
-    batch_size = payload.get("batchSize", 1)
     seed = payload.get("seed")
     started = time.monotonic()
     emit({"phase": "tasks", "message": f"resolving {', '.join(tasks)}"})
@@ -159,20 +190,8 @@ def run(payload: dict[str, Any], emit: Emit, cancel: threading.Event) -> dict[st
           + ("" if "peft" not in args else f" + adapter {args['peft']}") + f" on {len(tasks)} task(s)"})
     seeds = {} if seed is None else {
         "random_seed": seed, "numpy_random_seed": seed, "torch_random_seed": seed, "fewshot_random_seed": seed}
-    results = lm_eval.simple_evaluate(
-        model="hf",
-        model_args=args,
-        tasks=tasks,
-        num_fewshot=payload.get("numFewshot"),
-        batch_size=batch_size,
-        device=payload.get("device") or "cpu",
-        limit=payload.get("limit"),
-        apply_chat_template=bool(payload.get("applyChatTemplate", False)),
-        task_manager=manager,
-        # Samples are needed for lm_eval's task hashes; they are dropped from the returned dicts below.
-        log_samples=True,
-        **seeds,
-    )
+    with _Reporting(emit, cancel):
+        results = _evaluate(lm_eval, args, tasks, manager, payload, seeds)
     if results is None:
         raise RuntimeError("lm_eval returned no results (a non-zero rank of a distributed run)")
     emit({"phase": "done", "message": f"evaluated in {time.monotonic() - started:.1f}s"})
@@ -186,6 +205,24 @@ def run(payload: dict[str, Any], emit: Emit, cancel: threading.Event) -> dict[st
         for task, rows in samples.items()}
     cleaned.setdefault("lm_eval_version", lm_eval.__version__)
     return cleaned
+
+
+def _evaluate(lm_eval: Any, args: dict[str, Any], tasks: list[str], manager: Any, payload: dict[str, Any],
+              seeds: dict[str, int]) -> Any:
+    return lm_eval.simple_evaluate(
+        model="hf",
+        model_args=args,
+        tasks=tasks,
+        num_fewshot=payload.get("numFewshot"),
+        batch_size=payload.get("batchSize", 1),
+        device=payload.get("device") or "cpu",
+        limit=payload.get("limit"),
+        apply_chat_template=bool(payload.get("applyChatTemplate", False)),
+        task_manager=manager,
+        # Samples are needed for lm_eval's task hashes; they are dropped from the returned dicts below.
+        log_samples=True,
+        **seeds,
+    )
 
 
 HANDLERS = {"benchmark.run": run}
