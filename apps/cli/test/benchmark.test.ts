@@ -49,6 +49,13 @@ describe("benchmark stage", () => {
     for (const role of ["bench-base", "bench-sft"]) assert.strictEqual(new Set(ids(role)).size, 1, role)
     assert.strictEqual(new Set(ids("bench")).size, 2)
     assert.match(ids("bench")[0]!, /^benchmark-[0-9a-f]{16}$/)
+
+    // A missing include path is refused when the file is loaded, with its line, before anything runs.
+    const bad = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "empo-benchmark-bad-")), "bad.yaml")
+    fs.writeFileSync(bad, fs.readFileSync(shipped, "utf8").replace("includePath: experiments/tasks/retention", "includePath: experiments/tasks/nope"))
+    const refused = await empo(["run", bad, "--dry-run"])
+    assert.strictEqual(refused.status, 2, refused.stderr)
+    assert.match(refused.stderr, /bad\.yaml:\d+:\d+: stages\.benchmark\.includePath: no folder experiments\/tasks\/nope/)
   })
 
   it("stores lm_eval's own numbers, shows retention in compare, and `empo benchmark` evaluates outside a sweep", async () => {

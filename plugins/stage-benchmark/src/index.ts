@@ -19,6 +19,7 @@ import {
   StageServices
 } from "@empo/experiments"
 import * as Effect from "effect/Effect"
+import * as fs from "node:fs"
 import * as Schema from "effect/Schema"
 import { leaderboardBaseline, normaliseScore, normaliseStderr } from "./Leaderboard.ts"
 
@@ -40,8 +41,12 @@ export const Normalise = Schema.Literal("none", "leaderboard")
 export const BenchmarkStageSpec = Schema.Struct({
   /** lm_eval task, group or tag names (`mmlu`, `leaderboard`, a local task of `includePath`). */
   tasks: Schema.NonEmptyArray(Schema.String.pipe(Schema.minLength(1))),
-  /** A folder of local task YAML files (relative to the working directory). */
-  includePath: Schema.optional(Schema.String),
+  /**
+   * A folder of local task YAML files (relative to the working directory). Checked when the experiment is loaded,
+   * so `empo run --dry-run` already refuses a missing one with its line (exit 2).
+   */
+  includePath: Schema.optional(Schema.String.pipe(Schema.filter((p) => fs.existsSync(p) && fs.statSync(p).isDirectory()
+    ? undefined : `no folder ${p} (relative to the working directory ${process.cwd()})`))),
   numFewshot: Schema.optional(NonNegativeInt),
   batchSize: Schema.optionalWith(BatchSize, { default: () => 1 }),
   /** Documents per task (an integer), or a fraction of them below 1: for smoke runs only. */

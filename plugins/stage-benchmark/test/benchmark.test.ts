@@ -54,5 +54,7 @@ describe("benchmark stage", () => {
     assert.throws(() => Schema.decodeUnknownSync(BenchmarkStageSpec)({ tasks: [] }), /tasks/)
     assert.throws(() => Schema.decodeUnknownSync(BenchmarkStageSpec)({ tasks: ["mmlu"], batchSize: 0 }), /batchSize/)
     assert.throws(() => Schema.decodeUnknownSync(BenchmarkStageSpec)({ tasks: ["mmlu"], models: ["dpo"] }), /models/)
+    assert.throws(() => Schema.decodeUnknownSync(BenchmarkStageSpec)({ tasks: ["t"], includePath: "/no/such/tasks" }), /includePath[\s\S]*no folder \/no\/such\/tasks/)
+    assert.strictEqual(Schema.decodeUnknownSync(BenchmarkStageSpec)({ tasks: ["t"], includePath: import.meta.dirname }).includePath, import.meta.dirname)
   })
 })
