@@ -18,7 +18,7 @@ from empo_worker.protocol import Cancelled, Emit, InputFault
 def _str_list(payload: dict[str, Any], key: str) -> list[str]:
     value = payload.get(key)
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
-        raise InputFault(f"benchmark: `{key}` must be a non-empty list of task names")
+        raise InputFault(f"`{key}` must be a non-empty list of task names")
     return list(value)
 
 
@@ -30,7 +30,7 @@ def task_manager(include_path: str | None, tasks: list[str]) -> Any:
     ~15,000 bundled task files takes 10-20 s on two cores, so when every requested name is a plain task of the
     include path, that folder's own index is used; the full one is built once per worker."""
     if include_path is not None and not Path(include_path).is_dir():
-        raise InputFault(f"benchmark: include path {include_path} is not a folder")
+        raise InputFault(f"include path {include_path} is not a folder")
     from lm_eval.tasks import TaskManager
 
     if include_path is not None:
@@ -49,7 +49,7 @@ def check_tasks(manager: Any, tasks: list[str], include_path: str | None) -> Non
         if task in known or manager.match_tasks([task]):
             continue
         where = "lm_eval's bundled tasks" + ("" if include_path is None else f" or the include path {include_path}")
-        raise InputFault(f"benchmark: unknown task {task!r}: no task, group or tag of that name in {where}")
+        raise InputFault(f"unknown task {task!r}: no task, group or tag of that name in {where}")
 
 
 def _adapter_base(adapter: Path) -> str | None:
@@ -57,7 +57,7 @@ def _adapter_base(adapter: Path) -> str | None:
     try:
         return json.loads(config.read_text(encoding="utf-8")).get("base_model_name_or_path")
     except (OSError, ValueError) as error:
-        raise InputFault(f"benchmark: adapter {adapter}: cannot read adapter_config.json ({error})") from None
+        raise InputFault(f"adapter {adapter}: cannot read adapter_config.json ({error})") from None
 
 
 def check_adapter(model: str, adapter: str) -> None:
@@ -65,10 +65,10 @@ def check_adapter(model: str, adapter: str) -> None:
     model built from its config (no weights are read), so a mismatch fails before the evaluation loads anything."""
     folder = Path(adapter)
     if not (folder / "adapter_config.json").is_file():
-        raise InputFault(f"benchmark: adapter {adapter} has no adapter_config.json (not a PEFT adapter folder)")
+        raise InputFault(f"adapter {adapter} has no adapter_config.json (not a PEFT adapter folder)")
     weights = folder / "adapter_model.safetensors"
     if not weights.is_file():
-        raise InputFault(f"benchmark: adapter {adapter} has no adapter_model.safetensors")
+        raise InputFault(f"adapter {adapter} has no adapter_model.safetensors")
     import torch
     from safetensors import safe_open
     from transformers import AutoConfig, AutoModelForCausalLM
@@ -76,7 +76,7 @@ def check_adapter(model: str, adapter: str) -> None:
     try:
         config = AutoConfig.from_pretrained(model)
     except (OSError, ValueError) as error:
-        raise InputFault(f"benchmark: model {model}: cannot read its config ({error})") from None
+        raise InputFault(f"model {model}: cannot read its config ({error})") from None
     with torch.device("meta"):
         skeleton = AutoModelForCausalLM.from_config(config)
     modules = dict(skeleton.named_modules())
@@ -88,13 +88,13 @@ def check_adapter(model: str, adapter: str) -> None:
                 name = key.split(part)[0].removeprefix("base_model.model.")
                 module = modules.get(name)
                 if module is None:
-                    raise InputFault(f"benchmark: adapter {adapter} does not fit model {model}: it has no module {name}")
+                    raise InputFault(f"adapter {adapter} does not fit model {model}: it has no module {name}")
                 shape = handle.get_slice(key).get_shape()
                 expected = getattr(module, dim, None)
                 got = shape[1] if part == ".lora_A." else shape[0]
                 if expected is not None and got != expected:
                     raise InputFault(
-                        f"benchmark: adapter {adapter} does not fit model {model}: {key} has {dim} {got}, "
+                        f"adapter {adapter} does not fit model {model}: {key} has {dim} {got}, "
                         f"the model's {name} has {expected}")
 
 
@@ -118,7 +118,7 @@ def model_args(model: str, adapter: str | None, dtype: str) -> dict[str, Any]:
     if adapter is None and (Path(model) / "adapter_config.json").is_file():
         base = _adapter_base(Path(model))
         if not base:
-            raise InputFault(f"benchmark: adapter {model}: adapter_config.json names no base_model_name_or_path")
+            raise InputFault(f"adapter {model}: adapter_config.json names no base_model_name_or_path")
         model, adapter = base, model
     args: dict[str, Any] = {"pretrained": model, "dtype": dtype}
     if adapter is not None:
@@ -165,13 +165,13 @@ class _Reporting:
 def run(payload: dict[str, Any], emit: Emit, cancel: threading.Event) -> dict[str, Any]:
     model = payload.get("model")
     if not isinstance(model, str) or not model:
-        raise InputFault("benchmark: `model` must be a model folder or hub id")
+        raise InputFault("`model` must be a model folder or hub id")
     # A path (absolute or ./, ../) must exist; anything else may be a hub id, which transformers resolves.
     if model.startswith(("/", "./", "../")) and not Path(model).is_dir():
-        raise InputFault(f"benchmark: model folder {model} does not exist")
+        raise InputFault(f"model folder {model} does not exist")
     adapter = payload.get("adapter")
     if adapter is not None and not Path(adapter).is_dir():
-        raise InputFault(f"benchmark: adapter folder {adapter} does not exist")
+        raise InputFault(f"adapter folder {adapter} does not exist")
     tasks = _str_list(payload, "tasks")
     include_path = payload.get("includePath")
     seed = payload.get("seed")
