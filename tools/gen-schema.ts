@@ -1,15 +1,17 @@
 /**
- * Writes experiments/experiment.schema.json from the ExperimentSpec Schema, so editors (yaml-language-server)
+ * Writes experiments/experiment.schema.json from the ExperimentSpec Schema and the app's stage plugins, so editors (yaml-language-server)
  * complete and check experiment files. `--check` fails (exit 1) when the committed file is stale.
  *
  *   npx tsx tools/gen-schema.ts [--check]
  */
 import { experimentJsonSchemaText } from "@empo/experiments/JsonSchema"
+import { stagePlugins } from "../apps/cli/src/plugins.ts"
 import * as fs from "node:fs"
 import * as path from "node:path"
 
 const target = path.resolve(import.meta.dirname, "../experiments/experiment.schema.json")
-const text = experimentJsonSchemaText()
+// The app's catalogue: its stage plugins' sections (stages.benchmark, …) are part of the file format.
+const text = experimentJsonSchemaText(stagePlugins)
 
 if (process.argv.includes("--check")) {
   const current = fs.existsSync(target) ? fs.readFileSync(target, "utf8") : ""

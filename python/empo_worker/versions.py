@@ -11,7 +11,7 @@ from typing import Any
 
 from empo_worker.protocol import Emit
 
-PACKAGES = ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "tokenizers", "bitsandbytes")
+PACKAGES = ("torch", "transformers", "trl", "peft", "accelerate", "datasets", "tokenizers", "bitsandbytes", "lm_eval")
 
 
 def package_version(name: str) -> str | None:

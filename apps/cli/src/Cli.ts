@@ -3,6 +3,7 @@ import type { DuplicatePluginError } from "@empo/core"
 import type { Plugins } from "@empo/experiments/Plugins"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { benchmarkCommand } from "./commands/benchmark.ts"
 import { countsCommand } from "./commands/counts.ts"
 import { dataCommand } from "./commands/data.ts"
 import { doctorCommand } from "./commands/doctor.ts"
@@ -20,7 +21,7 @@ import { MainLayer } from "./MainLayer.ts"
 // Every command group lives in its own file under ./commands and is listed here, once.
 export const empo = Command.make("empo").pipe(
   Command.withDescription("EmPO Workbench: emotion-grounded preference data, DPO/IPO/KTO training, empathy metrics, sweeps"),
-  Command.withSubcommands([dataCommand, countsCommand, evalCommand, ...experimentCommands, reportCommand, tuiCommand, trainCommand, generateCommand, modelCommand, doctorCommand, humanCommand])
+  Command.withSubcommands([dataCommand, countsCommand, evalCommand, ...experimentCommands, reportCommand, tuiCommand, trainCommand, generateCommand, modelCommand, benchmarkCommand, doctorCommand, humanCommand])
 )
 
 export const cli = Command.run(empo, { name: "empo", version: "0.1.0" })

@@ -1,6 +1,7 @@
 import type { DuplicatePluginError, MetricPlugin } from "@empo/core"
 import type { OptimizerPlugin } from "@empo/core/Optimizer"
-import { Plugins } from "@empo/experiments/Plugins"
+import { builtinStages } from "@empo/experiments"
+import { Plugins, type StagePluginEntry } from "@empo/experiments/Plugins"
 import { plugin as distinct } from "@empo/metric-distinct"
 import { plugin as diversity } from "@empo/metric-diversity"
 import { plugin as epitomeSaved } from "@empo/metric-epitome-saved"
@@ -11,6 +12,7 @@ import { dpoOptimizer } from "@empo/optimizer-dpo"
 import { ipoOptimizer } from "@empo/optimizer-ipo"
 import { ktoOptimizer } from "@empo/optimizer-kto"
 import { sftOptimizer } from "@empo/optimizer-sft"
+import { benchmarkStage } from "@empo/stage-benchmark"
 import type * as Layer from "effect/Layer"
 
 // The app's built-in plugins, listed explicitly (no scanning, no dynamic import). A new metric plugin is
@@ -20,5 +22,8 @@ export const metricPlugins: ReadonlyArray<MetricPlugin> = [vad, specificity, div
 // Training stages; the plugin id is the `--stage` value of `empo train`.
 export const optimizerPlugins: ReadonlyArray<OptimizerPlugin> = [sftOptimizer, dpoOptimizer, ipoOptimizer, ktoOptimizer]
 
+// Stage plugins in planning order: the built-in pipeline, then stages that plan from the models it left.
+export const stagePlugins: ReadonlyArray<StagePluginEntry> = [...builtinStages, benchmarkStage]
+
 /** The catalogue every command looks plugins up in (provided once, by bin.ts through `runEmpo`). */
-export const PluginsLive: Layer.Layer<Plugins, DuplicatePluginError> = Plugins.layer({ metrics: metricPlugins, optimizers: optimizerPlugins })
+export const PluginsLive: Layer.Layer<Plugins, DuplicatePluginError> = Plugins.layer({ metrics: metricPlugins, optimizers: optimizerPlugins, stages: stagePlugins })

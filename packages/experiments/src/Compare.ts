@@ -44,8 +44,8 @@ export class UnknownMetricKeyError extends UserError<UnknownMetricKeyError>()("U
   message: (e) => `no run reported a metric \`${e.requested}\`; known: ${e.known.join(", ") || "(none yet: have the runs finished?)"}`
 }) {}
 
-// Bookkeeping numbers every stage reports, by stage role; `--metrics sft.` etc. still selects them explicitly.
-const bookkeeping = ["dataset-", "model.", "items.", "generate.", "sft.", "preference."]
+// Bookkeeping numbers every stage reports, by stage role (and the base/SFT benchmarks, shown by retention); `--metrics sft.` etc. still selects them explicitly.
+const bookkeeping = ["dataset-", "model.", "items.", "generate.", "sft.", "preference.", "bench-"]
 
 const ci95 = (xs: ReadonlyArray<number>): number =>
   xs.length < 2 ? Number.NaN : tQuantile(0.975, xs.length - 1) * standardDeviation(xs) / Math.sqrt(xs.length)

@@ -183,7 +183,7 @@ const paramIssues = (
  * The `stages:` Schema of a catalogue: every section a stage plugin owns, optional, unknown sections refused. The
  * built-in catalogue decodes exactly as {@link StagesSpec}; a plugin's own sections are added beside them.
  */
-const stagesSchemaOf = (stagePlugins: ReadonlyArray<StagePlugin>): Schema.Schema<any, any> => {
+export const stagesSchemaOf = (stagePlugins: ReadonlyArray<StagePlugin>): Schema.Schema<any, any> => {
   const builtin = new Set(Object.keys(StagesSpec.fields))
   const extra = Object.fromEntries(stagePlugins.flatMap((p) => Object.entries(p.sections ?? {}))
     .filter(([key]) => !builtin.has(key))

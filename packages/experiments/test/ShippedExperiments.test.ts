@@ -9,6 +9,7 @@ import { dpoOptimizer } from "@empo/optimizer-dpo"
 import { ipoOptimizer } from "@empo/optimizer-ipo"
 import { ktoOptimizer } from "@empo/optimizer-kto"
 import { sftOptimizer } from "@empo/optimizer-sft"
+import { benchmarkStage } from "@empo/stage-benchmark"
 import { assert, describe, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer } from "effect"
 import { spawnSync } from "node:child_process"
@@ -17,6 +18,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { experimentJsonSchemaText } from "../src/JsonSchema.ts"
 import { Plugins } from "../src/Plugins.ts"
+import { builtinStages } from "../src/stages/index.ts"
 import { loadExperiment } from "../src/SpecLoader.ts"
 
 const root = repoRoot()
@@ -24,7 +26,8 @@ const experiments = path.join(root, "experiments")
 // The app's real plugins, as apps/cli/src/plugins.ts lists them.
 const RealPlugins = Plugins.layer({
   optimizers: [sftOptimizer, dpoOptimizer, ipoOptimizer, ktoOptimizer],
-  metrics: [vad, specificity, diversity, distinct, length]
+  metrics: [vad, specificity, diversity, distinct, length],
+  stages: [...builtinStages, benchmarkStage]
 })
 const env = (effect: Effect.Effect<void, unknown, Plugins | NodeContext.NodeContext>) =>
   effect.pipe(
@@ -46,7 +49,7 @@ describe("shipped experiments", () => {
       const relative = path.relative(path.dirname(file), path.join(experiments, "experiment.schema.json"))
       assert.strictEqual(fs.readFileSync(file, "utf8").split("\n")[0], `# yaml-language-server: $schema=${relative.startsWith(".") ? relative : `./${relative}`}`, file)
     }
-    assert.strictEqual(fs.readFileSync(path.join(experiments, "experiment.schema.json"), "utf8"), experimentJsonSchemaText(), "run npx tsx tools/gen-schema.ts")
+    assert.strictEqual(fs.readFileSync(path.join(experiments, "experiment.schema.json"), "utf8"), experimentJsonSchemaText([...builtinStages, benchmarkStage]), "run npx tsx tools/gen-schema.ts")
   })
 
   it.effect("quickstart: tiny → SFT → DPO β 0.1 / 0.5 and KTO, one model and one SFT for all three", () =>

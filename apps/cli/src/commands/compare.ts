@@ -4,6 +4,7 @@ import * as Options from "@effect/cli/Options"
 import { compareExperiment, renderCsv, renderLatex, renderTable } from "@empo/experiments/Compare"
 import { Plugins } from "@empo/experiments/Plugins"
 import { HumanStore, humanSummaryRows } from "@empo/human"
+import { renderRetention, retentionOf } from "@empo/experiments/Retention"
 import { RunStore } from "@empo/store"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -37,10 +38,12 @@ export const compareCommand = Command.make("compare", { db: dbOption, experiment
     const requested = Option.map(flags.metrics, (m) => m.split(",").map((s) => s.trim()).filter((s) => s !== ""))
     const table = compareExperiment(flags.experiment, data, { metrics: Option.getOrUndefined(requested), baseline: baselineId })
     if (!("rows" in table)) return yield* table
-    const rendered = flags.format === "json" ? JSON.stringify(table, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2)
+    // Benchmark retention vs the base model is its own section (absent when no run has a benchmark stage).
+    const retention = retentionOf(data)
+    const rendered = flags.format === "json" ? JSON.stringify(retention === undefined ? table : { ...table, retention }, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2)
       : flags.format === "csv" ? renderCsv(table).trimEnd()
       : flags.format === "latex" ? renderLatex(table, (key) => plugins.metricKey(key)?.direction).trimEnd()
-      : renderTable(table)
+      : renderTable(table) + (retention === undefined ? "" : `\n\n${renderRetention(retention)}`)
     yield* Console.log(rendered)
   }).pipe(Effect.provide(RunStore.layerReadOnly(flags.db)))).pipe(
   Command.withDescription("Compare an experiment's configurations: varying params, mean ± 95% CI across seeds, significance vs a baseline")
