@@ -62,11 +62,30 @@ const devtoolsStub: esbuild.Plugin = {
   }
 }
 
+/**
+ * yoga-layout (Ink's layout engine) ships its WebAssembly as a base64 `data:` URL and, wherever `fetch` exists,
+ * loads it through `fetch` — on Node that starts undici and decodes the URL in JavaScript: ~100 ms of every TUI
+ * start. Its own synchronous path (`atob`, no fetch) is taken instead; the build fails if the loader changed shape.
+ */
+const yogaWithoutFetch: esbuild.Plugin = {
+  name: "yoga-without-fetch",
+  setup(build) {
+    build.onLoad({ filter: /yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/ }, async (args) => {
+      const source = await fs.promises.readFile(args.path, "utf8")
+      const probe = "\"function\"!=typeof fetch"
+      const found = source.split(probe).length - 1
+      if (found !== 2) throw new Error(`${args.path}: expected 2 fetch probes in yoga's wasm loader, found ${found}; update yogaWithoutFetch`)
+      return { contents: source.replaceAll(probe, "true"), loader: "js" }
+    })
+  }
+}
+
 const startedAtMs = Date.now()
 const staging = `${outdir}.partial-${process.pid}`
 fs.rmSync(staging, { recursive: true, force: true })
 const result = await esbuild.build({
-  entryPoints: { empo: path.join(cliRoot, "src/bin.ts") },
+  // `tui` is `empo tui`'s fast start (bin/empo.mjs picks it): the chunks it shares with `empo` are loaded once.
+  entryPoints: { empo: path.join(cliRoot, "src/bin.ts"), tui: path.join(cliRoot, "src/tuiMain.ts") },
   outdir: staging,
   absWorkingDir: repoRoot,
   bundle: true,
@@ -80,7 +99,10 @@ const result = await esbuild.build({
   external: ["better-sqlite3"],
   // Bundled CommonJS dependencies call require() for Node built-ins.
   banner: { js: `import { createRequire as __empoCreateRequire } from "node:module"; const require = __empoCreateRequire(import.meta.url);` },
-  plugins: [keepModuleLocations, devtoolsStub],
+  // React's production build: the development one is twice the code and checks every render (Ink's DEV=true
+  // devtools hook is separate and still works).
+  define: { "process.env.NODE_ENV": JSON.stringify("production") },
+  plugins: [keepModuleLocations, devtoolsStub, yogaWithoutFetch],
   metafile: true,
   logLevel: "warning"
 })
