@@ -68,18 +68,20 @@ export interface ComparisonTable {
  */
 export const defaultHeadline: ReadonlyArray<string> = ["epitome-saved", "epitome", "bertscore", "vad", "specificity", "diversity", "bench"]
 
+const isScore = (direction: MetricDirection | undefined) => direction === "higher" || direction === "lower"
+
 /** `--metrics`-style matching: the key itself, `<prefix>.…`, or a prefix that ends in a dot. */
 export const matchesMetric = (pattern: string, key: string): boolean =>
   key === pattern || key.startsWith(`${pattern}.`) || (pattern.endsWith(".") && key.startsWith(pattern))
 
 /**
- * The headline keys of `metrics`, in headline order: those a pattern matches whose direction is not `none`
- * (a key nobody describes, e.g. a benchmark stage's, still leads). Pure.
+ * The headline keys of `metrics`, in headline order: those a pattern matches that are scores, i.e. whose
+ * direction is `higher` or `lower` (descriptions and keys no manifest describes stay in the rest). Pure.
  */
 export const headlineOf = (metrics: ReadonlyArray<string>, headline: ReadonlyArray<string>, directionOf: DirectionOf): Array<string> => {
   const lead: Array<string> = []
   for (const pattern of headline) {
-    for (const key of metrics) if (!lead.includes(key) && matchesMetric(pattern, key) && directionOf(key) !== "none") lead.push(key)
+    for (const key of metrics) if (!lead.includes(key) && matchesMetric(pattern, key) && isScore(directionOf(key))) lead.push(key)
   }
   return lead
 }

@@ -96,10 +96,10 @@ describe("compareExperiment", () => {
 })
 
 describe("headline, direction markers and reference rows", () => {
-  const keys = ["distinct.distinct_1", "length.tokens_mean", "specificity.nidf_mean", "vad.diff_max_v_abs_mean", "vad.diff_max_v_signed_mean", "bench.mmlu_acc", "epitome-saved.diff_mean"]
+  const keys = ["distinct.distinct_1", "length.tokens_mean", "specificity.nidf_mean", "vad.diff_max_v_abs_mean", "vad.diff_max_v_signed_mean", "bench.mmlu_acc", "epitome-saved.diff_mean", "vad.valence"]
   const directions: Record<string, "higher" | "lower" | "none"> = {
     "distinct.distinct_1": "higher", "length.tokens_mean": "none", "specificity.nidf_mean": "higher",
-    "vad.diff_max_v_abs_mean": "lower", "vad.diff_max_v_signed_mean": "none", "epitome-saved.diff_mean": "lower"
+    "vad.diff_max_v_abs_mean": "lower", "vad.diff_max_v_signed_mean": "none", "epitome-saved.diff_mean": "lower", "bench.mmlu_acc": "higher"
   }
   const directionOf = (key: string) => directions[key]
   const wide: ComparisonData = {
@@ -107,12 +107,12 @@ describe("headline, direction markers and reference rows", () => {
     summary: data.runs.flatMap((r, i) => keys.map((key, k) => ({ runId: r.id, stageId: `evaluate-${r.id}` as StageId, key, value: k + (i < 3 ? 0 : 0.5) + (i % 3) * 0.1 })))
   }
 
-  it("leads with the headline keys in headline order, only those with a direction (or none known), then the rest", () => {
+  it("leads with the headline keys in headline order, only scores (higher/lower), then the rest", () => {
     const table = compareExperiment("e", wide, { directionOf })
     if (!("rows" in table)) throw table
-    // diff-EPITOME, VAD |diff|, NIDF, then a benchmark key nobody describes; distinct and length follow, sorted.
+    // diff-EPITOME, VAD |diff|, NIDF, then a benchmark; distinct, a description and an undescribed key follow, sorted.
     assert.deepStrictEqual(table.headline, ["epitome-saved.diff_mean", "vad.diff_max_v_abs_mean", "specificity.nidf_mean", "bench.mmlu_acc"])
-    assert.deepStrictEqual(table.metrics, [...table.headline, "distinct.distinct_1", "length.tokens_mean", "vad.diff_max_v_signed_mean"])
+    assert.deepStrictEqual(table.metrics, [...table.headline, "distinct.distinct_1", "length.tokens_mean", "vad.diff_max_v_signed_mean", "vad.valence"])
     assert.deepStrictEqual(table.directions, directions)
     const custom = compareExperiment("e", wide, { directionOf, headline: ["distinct", "length", "vad."] })
     if (!("rows" in custom)) throw custom
@@ -135,7 +135,8 @@ describe("headline, direction markers and reference rows", () => {
     assert.match(text[0]!, /^metric\s+0\.1 \(baseline\)\s+0\.5\s+human \(gold\)$/)
     assert.match(text[3]!, /^epitome-saved\.diff_mean ↓\s/)
     assert.match(text.find((l) => l.startsWith("vad.diff_max_v_abs_mean"))!, /^vad\.diff_max_v_abs_mean ↓\s+3\.1 ± 0\.25\s+3\.6 ± 0\.25\*\*\s+0\.25$/)
-    assert.match(text.find((l) => l.startsWith("bench."))!, /^bench\.mmlu_acc\s/, "no marker without a known direction")
+    assert.match(text.find((l) => l.startsWith("bench."))!, /^bench\.mmlu_acc ↑\s/)
+    assert.match(text.find((l) => l.startsWith("vad.valence"))!, /^vad\.valence\s+7\.1/, "no marker without a known direction")
     assert.match(text.find((l) => l.startsWith("length."))!, /^length\.tokens_mean\s+1\.1 ± 0\.25/)
     // A blank line between the headline block and the rest.
     assert.strictEqual(text[3 + table.headline.length], "")
@@ -150,7 +151,7 @@ describe("headline, direction markers and reference rows", () => {
     const latex = renderLatex(withGold, directionOf)
     assert.include(latex, "vad.diff\\_max\\_v\\_abs\\_mean $\\downarrow$")
     assert.include(latex, "specificity.nidf\\_mean $\\uparrow$")
-    assert.include(latex, "\\midrule\n\\textit{human (gold)} &  & – & 0.25 & – & – & 0.75 & – & – \\\\\n\\bottomrule")
+    assert.include(latex, "\\midrule\n\\textit{human (gold)} &  & – & 0.25 & – & – & 0.75 & – & – & – \\\\\n\\bottomrule")
     // The reference is never the best: its 0.25 is the lowest |diff| and is not bold.
     assert.notInclude(latex, "\\textbf{0.25")
   })
