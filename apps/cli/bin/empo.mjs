@@ -9,7 +9,9 @@ import * as NodeModule from "node:module"
 NodeModule.enableCompileCache?.()
 
 const repoRoot = new URL("../../../", import.meta.url)
-const bundle = new URL("../dist/empo.mjs", import.meta.url)
+// `empo tui …` starts from its own entry (src/tuiMain.ts): the TUI's first frame skips the other commands' modules.
+const entry = process.argv[2] === "tui" ? "tui" : "empo"
+const bundle = new URL(`../dist/${entry}.mjs`, import.meta.url)
 
 /** `undefined` when the bundle is usable, else why not (`null` when there is no bundle at all). */
 const bundleStaleness = () => {
@@ -43,5 +45,5 @@ if (staleness === undefined) {
   }
   const { register } = await import("tsx/esm/api")
   register()
-  await import("../src/bin.ts")
+  await import(entry === "tui" ? "../src/tuiMain.ts" : "../src/bin.ts")
 }

@@ -62,11 +62,30 @@ const devtoolsStub: esbuild.Plugin = {
   }
 }
 
+/**
+ * yoga-layout (Ink's layout engine) ships its WebAssembly as a base64 `data:` URL and, wherever `fetch` exists,
+ * loads it through `fetch` — on Node that starts undici and decodes the URL in JavaScript: ~100 ms of every TUI
+ * start. Its own synchronous path (`atob`, no fetch) is taken instead; the build fails if the loader changed shape.
+ */
+const yogaWithoutFetch: esbuild.Plugin = {
+  name: "yoga-without-fetch",
+  setup(build) {
+    build.onLoad({ filter: /yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/ }, async (args) => {
+      const source = await fs.promises.readFile(args.path, "utf8")
+      const probe = "\"function\"!=typeof fetch"
+      const found = source.split(probe).length - 1
+      if (found !== 2) throw new Error(`${args.path}: expected 2 fetch probes in yoga's wasm loader, found ${found}; update yogaWithoutFetch`)
+      return { contents: source.replaceAll(probe, "true"), loader: "js" }
+    })
+  }
+}
+
 const startedAtMs = Date.now()
 const staging = `${outdir}.partial-${process.pid}`
 fs.rmSync(staging, { recursive: true, force: true })
 const result = await esbuild.build({
-  entryPoints: { empo: path.join(cliRoot, "src/bin.ts") },
+  // `tui` is `empo tui`'s fast start (bin/empo.mjs picks it): the chunks it shares with `empo` are loaded once.
+  entryPoints: { empo: path.join(cliRoot, "src/bin.ts"), tui: path.join(cliRoot, "src/tuiMain.ts") },
   outdir: staging,
   absWorkingDir: repoRoot,
   bundle: true,
@@ -80,7 +99,14 @@ const result = await esbuild.build({
   external: ["better-sqlite3", "@resvg/resvg-js"],
   // Bundled CommonJS dependencies call require() for Node built-ins.
   banner: { js: `import { createRequire as __empoCreateRequire } from "node:module"; const require = __empoCreateRequire(import.meta.url);` },
-  plugins: [keepModuleLocations, devtoolsStub],
+  // React's production build: the development one is twice the code and checks every render (Ink's DEV=true
+  // devtools hook is separate and still works).
+  define: { "process.env.NODE_ENV": JSON.stringify("production") },
+  plugins: [keepModuleLocations, devtoolsStub, yogaWithoutFetch],
+  // Less text for V8 to scan at every start (Node 20 keeps no compiled code between starts); names are kept for
+  // error and stack output, and the source maps still point into the sources.
+  minify: process.env["EMPO_BUNDLE_MINIFY"] !== "0",
+  keepNames: true,
   metafile: true,
   logLevel: "warning"
 })
@@ -90,9 +116,26 @@ const inputs = Object.keys(result.metafile.inputs)
   .filter((input) => !input.includes("node_modules/") && !input.includes(":"))
   .map((input) => input.split(path.sep).join("/"))
 inputs.push("package-lock.json", path.relative(repoRoot, import.meta.filename).split(path.sep).join("/"))
+// What each entry loads before it runs (its static imports, transitively), by package: what start-up pays for.
+const loadedAtStart = (entry: string): Array<string> => {
+  const outputs = result.metafile.outputs
+  const seen = new Set<string>()
+  const visit = (file: string) => {
+    if (seen.has(file) || outputs[file] === undefined) return
+    seen.add(file)
+    for (const imported of outputs[file].imports) if (imported.kind === "import-statement") visit(imported.path)
+  }
+  visit(Object.keys(outputs).find((file) => outputs[file]!.entryPoint?.endsWith(entry))!)
+  const packages = [...seen].flatMap((file) => Object.keys(outputs[file]!.inputs)).map((input) =>
+    input.includes("node_modules/") ? input.replace(/.*node_modules\/(@stdlib|(@[^/]+\/)?[^/]+).*/, "$1") : input.split("/").slice(0, 2).join("/"))
+  return [...new Set(packages)].sort()
+}
 fs.writeFileSync(
   path.join(staging, "build.json"),
-  `${JSON.stringify({ builtAtMs: startedAtMs, node: process.version, esbuild: esbuild.version, inputs: [...new Set(inputs)].sort() }, null, 2)}\n`
+  `${JSON.stringify({
+    builtAtMs: startedAtMs, node: process.version, esbuild: esbuild.version, inputs: [...new Set(inputs)].sort(),
+    loadedAtStart: { empo: loadedAtStart("src/bin.ts"), tui: loadedAtStart("src/tuiMain.ts") }
+  }, null, 2)}\n`
 )
 // Swap in whole, so a concurrently starting `empo` sees the old bundle or the new one, never a mix.
 const previous = `${outdir}.old-${process.pid}`

@@ -1,8 +1,11 @@
-import * as ValidationError from "@effect/cli/ValidationError"
 import { isUserFacingError } from "@empo/core"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+
+// @effect/cli's own test (`ValidationError.isValidationError`), without importing the module: `empo tui`'s fast start
+// reports failures through here and loads no @effect/cli at all.
+const isValidationError = (u: unknown): boolean => typeof u === "object" && u !== null && Symbol.for("@effect/cli/ValidationError") in u
 
 /**
  * The only place errors become text and exit codes: 2 for the user's input (bad flags, files, specs),
@@ -17,7 +20,7 @@ export const reportFailure = (cause: Cause.Cause<unknown>): Effect.Effect<void> 
     const failure = Cause.failureOption(cause)
     if (Option.isSome(failure)) {
       const error = failure.value
-      if (ValidationError.isValidationError(error)) {
+      if (isValidationError(error)) {
         // @effect/cli already printed the usage error and help.
         process.exitCode = 2
         return

@@ -89,6 +89,25 @@ describe("the bundled empo (esbuild)", () => {
     expect(result.code).toBe(2)
     expect(result.stderr).toContain("Received unknown argument: '--no-such-flag'")
   }, 60_000)
+
+  it("starts `empo tui` from its own entry: no @effect/cli or parquet readers before the first frame, React's production build, yoga without fetch", async () => {
+    const build = JSON.parse(fs.readFileSync(path.join(outdir, "build.json"), "utf8")) as { loadedAtStart: Record<"empo" | "tui", Array<string>> }
+    expect(build.loadedAtStart.tui).toEqual(expect.arrayContaining(["apps/cli", "effect", "packages/store"]))
+    for (const module of ["@effect/cli", "@effect/printer", "hyparquet", "hyparquet-compressors", "tar", "react", "ink"]) expect(build.loadedAtStart.tui).not.toContain(module)
+    expect(build.loadedAtStart.empo).toContain("@effect/cli")
+    const everything = fs.readdirSync(outdir).filter((f) => f.endsWith(".mjs")).map((f) => fs.readFileSync(path.join(outdir, f), "utf8")).join("\n")
+    // React's production build only (runWithFiberInDEV is its development build's), and yoga never fetches.
+    expect(everything).toContain("react-reconciler")
+    expect(everything).not.toContain("runWithFiberInDEV")
+    expect(everything).not.toContain("\"function\"!=typeof fetch")
+    // Any other form goes to the full CLI: its help, and its refusal without a terminal (exit 2).
+    const help = await node([path.join(outdir, "tui.mjs"), "tui", "--help"])
+    expect(help.code, help.stderr).toBe(0)
+    expect(help.stdout).toContain("Terminal UI")
+    const noTerminal = await node([path.join(outdir, "tui.mjs"), "tui", "--db", path.join(scratch, "t.db")])
+    expect(noTerminal.code).toBe(2)
+    expect(noTerminal.stderr).toMatch(/^error: .*terminal/m)
+  }, 60_000)
 })
 
 describe("bin/empo.mjs chooses between the bundle and the sources", () => {

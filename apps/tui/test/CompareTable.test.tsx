@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import { isValidElement, type ReactNode } from "react"
+import { render } from "ink-testing-library"
 import { describe, expect, it } from "vitest"
 import { screenComparison } from "../src/compare/sweepComparison.ts"
 import { CompareTable } from "../src/ui/components/CompareTable.tsx"
@@ -63,6 +64,9 @@ describe("CompareTable best marking", () => {
     const element = CompareTable({ comparison, cursor: 0, firstMetric: 0, height: 10, width: 120 })
     // Columns are sorted by key: diff_max_v_abs_mean, nidf, response_max_v_mean.
     expect(greenCells(element)).toEqual(["0.1", "0.35"])
+    // Headers carry the manifest's direction (`empo compare`'s markers); a description has none.
+    const header = render(element).lastFrame()!.split("\n")[0]!
+    expect(header).toMatch(/↓diff_max_v.*↑nidf.* response_max_v/)
   })
 
   it("marks nothing for keys no plugin describes", () => {

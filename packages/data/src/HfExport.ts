@@ -1,6 +1,4 @@
 import { MalformedRow, type Split } from "@empo/core"
-import { parquetReadObjects } from "hyparquet"
-import { compressors } from "hyparquet-compressors"
 import { isUtf8 } from "node:buffer"
 import { forEachLine } from "./internal/csv.ts"
 import { NOT_UTF8 } from "./internal/utf8.ts"
@@ -87,6 +85,8 @@ const parsers = { stringFromBytes: (bytes: Uint8Array | undefined) => bytes && (
 /** Reads every row of a parquet file as plain objects (snappy, gzip, zstd, brotli, lz4 supported). */
 export const readParquetRecords = async (bytes: Uint8Array): Promise<Array<{ record: unknown; line: number }>> => {
   const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer
+  // Loaded on use: ~260 KB of parquet readers that only the HF layout needs, kept out of every start-up.
+  const [{ parquetReadObjects }, { compressors }] = await Promise.all([import("hyparquet"), import("hyparquet-compressors")])
   const objects = await parquetReadObjects({ file, compressors, parsers })
   return objects.map((record, i) => ({ record, line: i + 1 }))
 }

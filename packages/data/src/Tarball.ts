@@ -1,6 +1,5 @@
 import { InputError } from "@empo/core"
 import * as Effect from "effect/Effect"
-import * as tar from "tar"
 
 /** A CSV member of the release tarball, as bytes: the loader validates and decodes it like a CSV file. */
 export interface TarMember {
@@ -19,6 +18,8 @@ export const readTarballCsvs = (file: string): Effect.Effect<Array<TarMember>, I
   Effect.tryPromise({
     try: async () => {
       const members: Array<TarMember> = []
+      // Loaded on use: every command (and the TUI) would otherwise parse tar at start-up.
+      const tar = await import("tar")
       await tar.list({
         file,
         onReadEntry: (entry) => {

@@ -4,7 +4,7 @@ import { defineMetric, Metric, MetricScores } from "@empo/core"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
-import { bestRows, compareExperiment, renderCsv, renderLatex, renderTable } from "../src/Compare.ts"
+import { bestRows, compareExperiment, renderCsv, renderLatex, renderTable, withReference, withSection } from "../src/Compare.ts"
 import { Plugins } from "../src/Plugins.ts"
 
 const run = (id: string, beta: number, seed: number) =>
@@ -92,5 +92,67 @@ describe("compareExperiment", () => {
     const unknown = compareExperiment("e", data, { metrics: ["bleu"] })
     assert.isFalse("rows" in unknown)
     if (!("rows" in unknown)) assert.include(unknown.message, "known: length.tokens_mean, preference.train_loss")
+  })
+})
+
+describe("headline, direction markers and reference rows", () => {
+  const keys = ["distinct.distinct_1", "length.tokens_mean", "specificity.nidf_mean", "vad.diff_max_v_abs_mean", "vad.diff_max_v_signed_mean", "bench.mmlu_acc", "epitome-saved.diff_mean", "vad.valence"]
+  const directions: Record<string, "higher" | "lower" | "none"> = {
+    "distinct.distinct_1": "higher", "length.tokens_mean": "none", "specificity.nidf_mean": "higher",
+    "vad.diff_max_v_abs_mean": "lower", "vad.diff_max_v_signed_mean": "none", "epitome-saved.diff_mean": "lower", "bench.mmlu_acc": "higher"
+  }
+  const directionOf = (key: string) => directions[key]
+  const wide: ComparisonData = {
+    ...data,
+    summary: data.runs.flatMap((r, i) => keys.map((key, k) => ({ runId: r.id, stageId: `evaluate-${r.id}` as StageId, key, value: k + (i < 3 ? 0 : 0.5) + (i % 3) * 0.1 })))
+  }
+
+  it("leads with the headline keys in headline order, only scores (higher/lower), then the rest", () => {
+    const table = compareExperiment("e", wide, { directionOf })
+    if (!("rows" in table)) throw table
+    // diff-EPITOME, VAD |diff|, NIDF, then a benchmark; distinct, a description and an undescribed key follow, sorted.
+    assert.deepStrictEqual(table.headline, ["epitome-saved.diff_mean", "vad.diff_max_v_abs_mean", "specificity.nidf_mean", "bench.mmlu_acc"])
+    assert.deepStrictEqual(table.metrics, [...table.headline, "distinct.distinct_1", "length.tokens_mean", "vad.diff_max_v_signed_mean", "vad.valence"])
+    assert.deepStrictEqual(table.directions, directions)
+    const custom = compareExperiment("e", wide, { directionOf, headline: ["distinct", "length", "vad."] })
+    if (!("rows" in custom)) throw custom
+    assert.deepStrictEqual(custom.headline, ["distinct.distinct_1", "vad.diff_max_v_abs_mean"])
+    // Keys asked for by name keep their order; the headline block is the headline keys they start with.
+    const named = compareExperiment("e", wide, { directionOf, metrics: ["vad.diff_max_v_abs_mean", "length", "specificity"] })
+    if (!("rows" in named)) throw named
+    assert.deepStrictEqual(named.metrics, ["vad.diff_max_v_abs_mean", "length.tokens_mean", "specificity.nidf_mean"])
+    assert.deepStrictEqual(named.headline, ["vad.diff_max_v_abs_mean"])
+  })
+
+  it("marks ↑/↓ in the terminal table and LaTeX, and renders a reference row as a column, a CSV row and a LaTeX row", () => {
+    const table = compareExperiment("e", wide, { directionOf, baseline: "a0" as RunId })
+    if (!("rows" in table)) throw table
+    const gold = { n: 1, mean: 0.25, ci95: Number.NaN }
+    const withGold = withSection(withReference(table, {
+      label: "human (gold)", description: "the gold turns", metrics: { "vad.diff_max_v_abs_mean": gold, "distinct.distinct_1": { ...gold, mean: 0.75 } }
+    }), { title: "retention", lines: ["mmlu 0.5 → 0.48"] })
+    const text = renderTable(withGold).split("\n")
+    assert.match(text[0]!, /^metric\s+0\.1 \(baseline\)\s+0\.5\s+human \(gold\)$/)
+    assert.match(text[3]!, /^epitome-saved\.diff_mean ↓\s/)
+    assert.match(text.find((l) => l.startsWith("vad.diff_max_v_abs_mean"))!, /^vad\.diff_max_v_abs_mean ↓\s+3\.1 ± 0\.25\s+3\.6 ± 0\.25\*\*\s+0\.25$/)
+    assert.match(text.find((l) => l.startsWith("bench."))!, /^bench\.mmlu_acc ↑\s/)
+    assert.match(text.find((l) => l.startsWith("vad.valence"))!, /^vad\.valence\s+7\.1/, "no marker without a known direction")
+    assert.match(text.find((l) => l.startsWith("length."))!, /^length\.tokens_mean\s+1\.1 ± 0\.25/)
+    // A blank line between the headline block and the rest.
+    assert.strictEqual(text[3 + table.headline.length], "")
+    assert.include(text, "↑ higher is better, ↓ lower is better (the metric plugins' manifests)")
+    assert.include(text, "human (gold): the gold turns")
+    assert.deepStrictEqual(text.slice(-2), ["retention", "  mmlu 0.5 → 0.48"])
+
+    const csv = renderCsv(withGold).trim().split("\n")
+    assert.strictEqual(csv.length, 4)
+    assert.match(csv[3]!, /^,human \(gold\),/)
+    assert.include(csv[3]!, "0.25,NaN,1,,")
+    const latex = renderLatex(withGold, directionOf)
+    assert.include(latex, "vad.diff\\_max\\_v\\_abs\\_mean $\\downarrow$")
+    assert.include(latex, "specificity.nidf\\_mean $\\uparrow$")
+    assert.include(latex, "\\midrule\n\\textit{human (gold)} &  & – & 0.25 & – & – & 0.75 & – & – & – \\\\\n\\bottomrule")
+    // The reference is never the best: its 0.25 is the lowest |diff| and is not bold.
+    assert.notInclude(latex, "\\textbf{0.25")
   })
 })

@@ -90,7 +90,8 @@ const chooseMetrics = (requested: Option.Option<string>, loaded: Predictions, is
     return ids
   })
 
-const progress = (event: RunProgress) =>
+/** Prints a metric run's progress on stderr (stdout stays the result). */
+export const progress = (event: RunProgress) =>
   event._tag === "MetricStarted"
     ? Console.error(`  ${event.metric}: scoring ${event.items} items …`)
     : Console.error(`  ${event.metric}: done in ${(event.millis / 1000).toFixed(2)} s${event.cached ? " (cached)" : ""}`)
@@ -132,12 +133,24 @@ const renderComparison = (a: string, b: string, c: Comparison, corpusResamples: 
   return lines.join("\n")
 }
 
-const defaultCacheDir = Effect.gen(function* () {
+/** The metric result cache: $EMPO_CACHE/metrics, else ~/.cache/empo/metrics. */
+export const defaultCacheDir = Effect.gen(function* () {
   const path = yield* Path.Path
   const home = yield* Config.string("HOME").pipe(Config.withDefault("."))
   const cache = yield* Config.string("EMPO_CACHE").pipe(Config.withDefault(path.join(home, ".cache", "empo")))
   return path.join(cache, "metrics")
 }).pipe(Effect.orElseSucceed(() => ".empo-cache/metrics"))
+
+/** The metric runner `eval` scores with (also `compare --human-reference`): the catalogue's metrics, Python on demand. */
+export const MetricRunnerLive = (punkt: Option.Option<string>) =>
+  MetricRunner.layer.pipe(
+    Layer.provideMerge(Plugins.metricRegistry),
+    Layer.provideMerge(MetricWorkerLive),
+    // Cached per text: --compare's bootstrap rescores the same responses many times.
+    Layer.provideMerge(Layer.effect(Tokenizer, Effect.map(Tokenizer, cachingTokenizer)).pipe(
+      Layer.provide(Option.match(punkt, { onNone: () => TokenizerLive, onSome: (file) => NltkTokenizer.layerFromFile(file) }))
+    ))
+  )
 
 export const evalCommand = Command.make(
   "eval",
@@ -191,18 +204,7 @@ export const evalCommand = Command.make(
         yield* Console.error(`wrote ${written.join(", ")}`)
       }
       yield* Console.log(flags.json ? JSON.stringify(summarize(result)) : renderSummary(file, result))
-    }).pipe(
-      Effect.provide(
-        MetricRunner.layer.pipe(
-          Layer.provideMerge(Plugins.metricRegistry),
-          Layer.provideMerge(MetricWorkerLive),
-          // Cached per text: --compare's bootstrap rescores the same responses many times.
-          Layer.provideMerge(Layer.effect(Tokenizer, Effect.map(Tokenizer, cachingTokenizer)).pipe(
-            Layer.provide(Option.match(flags.punkt, { onNone: () => TokenizerLive, onSome: (file) => NltkTokenizer.layerFromFile(file) }))
-          ))
-        )
-      )
-    )
+    }).pipe(Effect.provide(MetricRunnerLive(flags.punkt)))
 ).pipe(
   Command.withDescription(
     "Score a predictions file with metric plugins (summary table or --json, per-item scores with --out), or compare two with --compare A B"

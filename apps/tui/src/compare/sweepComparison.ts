@@ -32,7 +32,8 @@ export const screenComparison = (
   data: ComparisonData,
   options: { readonly runIds?: ReadonlyArray<string> | undefined; readonly baseline?: RunId | undefined; readonly directionOf: DirectionOf }
 ): ScreenComparison | UnknownMetricKeyError => {
-  const table = compareExperiment(experiment, restrictToRuns(data, options.runIds), { baseline: options.baseline })
+  // Headline metrics first, as `empo compare` orders them.
+  const table = compareExperiment(experiment, restrictToRuns(data, options.runIds), { baseline: options.baseline, directionOf: options.directionOf })
   return "rows" in table ? { table, best: bestRows(table, options.directionOf) } : table
 }
 

@@ -1,6 +1,7 @@
 // Explicit JSX runtime: tsx may compile this file outside the repo tsconfig (`empo tui` started from any folder).
 /** @jsxRuntime automatic */
 /** @jsxImportSource react */
+import { directionMarker } from "@empo/experiments/Compare"
 import { Box, Text } from "ink"
 import { formatCell, rowLabel, type ScreenComparison, shortParamNames } from "../../compare/sweepComparison.ts"
 import { scrollOffset } from "../state/listCursor.ts"
@@ -30,7 +31,7 @@ export const CompareTable = ({ comparison, cursor, firstMetric, height, width }:
   const titles = shortParamNames(table.metrics)
   return (
     <Box flexDirection="column">
-      <Text bold>{fit("configuration (seeds)", labelWidth + 2)} {metrics.map((m) => `${fit(titles[m]!, cellWidth, "right")} `).join("")}</Text>
+      <Text bold>{fit("configuration (seeds)", labelWidth + 2)} {metrics.map((m) => `${fit(`${directionMarker(table.directions[m])}${titles[m]!}`, cellWidth, "right")} `).join("")}</Text>
       {table.rows.slice(offset, offset + bodyHeight).map((row, i) => {
         const index = offset + i
         return (
@@ -47,7 +48,7 @@ export const CompareTable = ({ comparison, cursor, firstMetric, height, width }:
       {/* Labels are cut to fit the table; the one under the cursor is shown whole (wrapped when long). */}
       <Text wrap="wrap">› {table.rows[cursor] === undefined ? "" : rowLabel(table.rows[cursor]!)}</Text>
       <Text dimColor>
-        {fit(`${hasBaseline ? "◆ baseline · * p<.05 ** p<.01 *** p<.001 (Welch) · " : "b sets a baseline · "}green = best · mean±95% CI · metrics ${firstMetric + 1}-${firstMetric + metrics.length}/${table.metrics.length}`, width)}
+        {fit(`${hasBaseline ? "◆ baseline · * p<.05 ** p<.01 *** p<.001 (Welch) · " : "b sets a baseline · "}green = best · ↑/↓ better · mean±95% CI · metrics ${firstMetric + 1}-${firstMetric + metrics.length}/${table.metrics.length}`, width)}
       </Text>
     </Box>
   )
