@@ -93,6 +93,8 @@ export interface RemoteJobSpec {
   readonly jobDir: string
   /** The worker command on the host: `[python, "-u", "<workDir>/worker/<hash>/worker.py"]`. */
   readonly workerArgv: ReadonlyArray<string>
+  /** `python/empo_worker/job.py` on the host (stdlib only): the detached-job helper (launch, follow, status, cancel). */
+  readonly jobScript: string
   /** Non-secret environment (PYTHONPATH, EMPO_WORKER_PLUGINS, CUDA_VISIBLE_DEVICES): may be written into job scripts. */
   readonly env: Readonly<Record<string, string>>
   /** Secrets (HF_TOKEN …): only ever passed through the launched process's environment, never argv, files or logs. */

@@ -204,3 +204,7 @@ export const inventoryJsonSchemaText = (): string => JSON.stringify(inventoryJso
  */
 export const placementOf = (entry: ExecutorEntry, kind: string, pool: "compute" | "local"): PlacementTarget =>
   entry.kind === "local" ? "local" : entry.placement[kind] ?? (pool === "compute" ? "executor" : "local")
+
+/** The inventory Schemas of a catalogue: the built-in kinds, and each executor plugin's own `config` by its kind. */
+export const executorKindsOf = (plugins: ReadonlyArray<{ readonly executorKind: string; readonly config: Schema.Schema<any, any> }>): Readonly<Record<string, Schema.Schema<any, any>>> =>
+  ({ ...builtinExecutorSpecs, ...Object.fromEntries(plugins.map((p) => [p.executorKind, p.config])) })

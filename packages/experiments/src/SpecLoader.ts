@@ -557,6 +557,6 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
   }
   return {
     name: spec.name, description: spec.description, file: path.resolve(file), specJson: Schema.encodeSync(experimentSchema)(spec),
-    stageTimeoutSeconds: spec.executor.stageTimeoutSeconds, runs, stages
+    stageTimeoutSeconds: spec.executor.stageTimeoutSeconds, executorName: spec.executor.name, runs, stages
   } satisfies ExperimentPlan
 })

@@ -136,6 +136,8 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
   readonly attemptsOf: (id: StageId) => StoreEffect<ReadonlyArray<StageAttemptRecord>>
   readonly setRunStatus: (id: RunId, status: RunStatus) => StoreEffect<void>
   readonly appendMetricPoints: (points: ReadonlyArray<MetricPoint>) => StoreEffect<void>
+  /** Removes a stage's metric points (a reattached remote stage replays its job's events from the start). */
+  readonly deleteMetricPoints: (stageId: StageId) => StoreEffect<void>
   readonly setSummaryMetrics: (stageId: StageId, values: Readonly<Record<string, number>>) => StoreEffect<void>
   /** Replaces a stage's per-item scores with these, in one transaction. */
   readonly recordItemScores: (stageId: StageId, scores: ReadonlyArray<ItemScores>) => StoreEffect<void>
@@ -371,6 +373,10 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
         })).pipe(Effect.mapError(fail("append metric points")))
       })
 
+      const deleteMetricPoints = Effect.fn("RunStore.deleteMetricPoints")(function* (stageId: StageId) {
+        yield* sql`DELETE FROM metric_points WHERE stage_id = ${stageId}`.pipe(Effect.mapError(fail("delete metric points")))
+      })
+
       const setSummaryMetrics = Effect.fn("RunStore.setSummaryMetrics")(function* (stageId: StageId, values: Readonly<Record<string, number>>) {
         const rows = Object.entries(values).filter(([, v]) => Number.isFinite(v)).map(([key, value]) => ({ stageId, key, value }))
         if (rows.length === 0) return
@@ -527,7 +533,7 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
 
       return RunStore.of({
         upsertExperiment, registerStage, registerRun, getStage, stagesOf, recoverInterrupted, stageStarted, stageCompleted,
-        stageFailed, renewLease, recordJob, recordStageJob, updateStageJob, stageJobsOf, attemptsOf, setRunStatus, appendMetricPoints, setSummaryMetrics, recordItemScores,
+        stageFailed, renewLease, recordJob, recordStageJob, updateStageJob, stageJobsOf, attemptsOf, setRunStatus, appendMetricPoints, deleteMetricPoints, setSummaryMetrics, recordItemScores,
         itemScoresOf, recordArtifact, recordLineage, artifactsOf,
         listExperiments, listRuns, resolveRunId, showRun, metricPointsSince, comparisonData, summaryOf, integrityCheck
       })
