@@ -122,6 +122,8 @@ const remoteRequest = (ctx: RequestContext, method: string, payload: unknown, on
     if (reattach !== undefined && reattach.state === "launched") {
       ref = { key: reattach.jobKey, host: reattach.host, jobId: reattach.jobId, locator: JSON.parse(reattach.locatorJson) as Record<string, unknown> }
       yield* store.deleteMetricPoints(stageId).pipe(Effect.mapError(storeFailure))
+      // This attempt follows that job: the stage and its attempt name it again.
+      yield* store.updateStageJob(ref.key, { jobId: ref.jobId }).pipe(Effect.mapError(storeFailure))
       yield* ctx.stage.progress(`reattached to job ${ref.jobId} on ${ref.host}`)
     } else {
       const key = reattach?.jobKey ?? jobKeyOf(stageId)
