@@ -5,7 +5,7 @@
  */
 import { NodeContext } from "@effect/platform-node"
 import { repoRoot, sharedDataDir } from "@empo/core/testing/sharedData"
-import { datasetKind, loadExperiment, Plugins, StageFiles } from "@empo/experiments"
+import { datasetKind, loadExperiment, StageFiles } from "@empo/experiments"
 import Database from "better-sqlite3"
 import { ConfigProvider, Effect, Layer, Schema } from "effect"
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
