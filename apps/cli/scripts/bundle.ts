@@ -95,8 +95,8 @@ const result = await esbuild.build({
   platform: "node",
   target: "node20",
   sourcemap: "linked",
-  // Native addons: loaded from node_modules at run time.
-  external: ["better-sqlite3", "@resvg/resvg-js"],
+  // Native addons load from node_modules at run time (ssh2's are optional: it falls back to pure JS).
+  external: ["better-sqlite3", "@resvg/resvg-js", "ssh2"],
   // Bundled CommonJS dependencies call require() for Node built-ins.
   banner: { js: `import { createRequire as __empoCreateRequire } from "node:module"; const require = __empoCreateRequire(import.meta.url);` },
   // React's production build: the development one is twice the code and checks every render (Ink's DEV=true

@@ -298,6 +298,28 @@ const m0006_human = Effect.gen(function* () {
   ) WITHOUT ROWID`
 })
 
+// Remote jobs of stages (SSH supervisor, Slurm job, Ray task): recorded before launch so a rerun after the runner
+// died follows the job again instead of starting it twice. Keyed by the runner's own job key (known before the
+// engine gives an id); `locator` is the executor's JSON for following, querying and cancelling it.
+const m0007_stage_jobs = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`CREATE TABLE stage_jobs (
+    job_key TEXT PRIMARY KEY,
+    stage_id TEXT NOT NULL REFERENCES stages(id),
+    attempt INTEGER NOT NULL,
+    executor TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    host TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    locator_json TEXT NOT NULL,
+    state TEXT NOT NULL,
+    lines_read INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  )`
+  yield* sql`CREATE INDEX stage_jobs_by_stage ON stage_jobs(stage_id, created_at)`
+})
+
 /** Every migration, in order; `SqliteMigrator` records which ones a database has seen. */
 export const migrations = {
   "0001_init": m0001_init,
@@ -305,5 +327,6 @@ export const migrations = {
   "0003_stage_executions": m0003_stage_executions,
   "0004_item_scores": m0004_item_scores,
   "0005_summary_roles": m0005_summary_roles,
-  "0006_human": m0006_human
+  "0006_human": m0006_human,
+  "0007_stage_jobs": m0007_stage_jobs
 }
