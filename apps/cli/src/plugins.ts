@@ -7,6 +7,7 @@ import { plugin as epitomeSaved } from "@empo/metric-epitome-saved"
 import { plugin as length } from "@empo/metric-length"
 import { plugin as specificity } from "@empo/metric-specificity"
 import { plugin as vad } from "@empo/metric-vad"
+import { sshExecutor } from "@empo/executor-ssh"
 import { dpoOptimizer } from "@empo/optimizer-dpo"
 import { ipoOptimizer } from "@empo/optimizer-ipo"
 import { ktoOptimizer } from "@empo/optimizer-kto"
@@ -21,4 +22,7 @@ export const metricPlugins: ReadonlyArray<MetricPlugin> = [vad, specificity, div
 export const optimizerPlugins: ReadonlyArray<OptimizerPlugin> = [sftOptimizer, dpoOptimizer, ipoOptimizer, ktoOptimizer]
 
 /** The catalogue every command looks plugins up in (provided once, by bin.ts through `runEmpo`). */
-export const PluginsLive: Layer.Layer<Plugins, DuplicatePluginError> = Plugins.layer({ metrics: metricPlugins, optimizers: optimizerPlugins })
+// Executor kinds of the inventory (`empo run --executor NAME`); one plugin per kind.
+export const executorPlugins = [sshExecutor]
+
+export const PluginsLive: Layer.Layer<Plugins, DuplicatePluginError> = Plugins.layer({ metrics: metricPlugins, optimizers: optimizerPlugins, executors: executorPlugins })

@@ -90,9 +90,11 @@ export class StagesSpec extends Schema.Class<StagesSpec>("StagesSpec")({
   evaluate: Schema.optional(EvaluateStageSpec)
 }) {}
 
-/** Where stages execute; only `local` exists now. */
+/** Where stages execute: here, or on a named executor of the inventory (`empo run --executor NAME` overrides it). */
 export class ExecutorSpec extends Schema.Class<ExecutorSpec>("ExecutorSpec")({
   kind: Schema.Literal("local"),
+  /** An executor of the inventory (`.empo/executors.yaml`, `--executors`) its GPU stages go to; cheap stages stay here. */
+  name: Schema.optional(Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { message: () => "an executor name: letters, digits, '.', '_' or '-'" }))),
   /** Kill a stage that runs longer than this many seconds. */
   stageTimeoutSeconds: Schema.optional(Schema.Number.pipe(Schema.positive()))
 }) {}

@@ -63,6 +63,8 @@ export interface ExperimentPlan {
   readonly file: string
   readonly specJson: unknown
   readonly stageTimeoutSeconds: number | undefined
+  /** `executor.name`: the inventory executor GPU stages go to (`--executor` overrides it). */
+  readonly executorName?: string | undefined
   readonly runs: ReadonlyArray<PlannedRun>
   readonly stages: ReadonlyMap<StageId, PlannedStage>
 }

@@ -12,14 +12,15 @@ import { MetricRegistry } from "@empo/metrics/MetricRegistry"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type { ExecutorPlugin } from "./Executor.ts"
 import type { StagePlugin } from "./Stage.ts"
 import { builtinStages } from "./stages/index.ts"
 
 /** A stage plugin (see `Stage.ts`): its sections, node kinds and planning step. */
 export type StagePluginEntry = StagePlugin
 
-/** An executor plugin as the catalogue sees it for now (see {@link StagePluginEntry}). */
-export type ExecutorPluginEntry = PluginBase<"executor">
+/** An executor plugin: one executor kind of the inventory (see `Executor.ts`, docs/executor-plugins.md). */
+export type ExecutorPluginEntry = ExecutorPlugin
 
 /** The plugins an app ships, by kind; what {@link Plugins.make} checks and indexes. */
 export interface PluginCatalogue {

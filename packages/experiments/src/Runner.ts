@@ -22,6 +22,7 @@ import { Plugins, stagePluginsOf } from "./Plugins.ts"
 import type { StagePool } from "./Stage.ts"
 import { describeFileSystemError, fileSystemFailure, osReason, type StageContext, StageExecutors, StageFailure } from "./StageExecutors.ts"
 import { isProcessAlive } from "./Process.ts"
+import { makeRemoteStages, type RemoteSetup } from "./remote/RemoteStage.ts"
 
 /** What the runner reports while it works; the CLI renders it on stderr. */
 export type RunnerEvent =
@@ -46,6 +47,11 @@ export interface RunnerOptions {
   /** How long a running stage's claim lasts without a heartbeat (default 60 s; renewed every third of it). */
   readonly leaseMillis?: number
   readonly onEvent?: (event: RunnerEvent) => Effect.Effect<void>
+  /**
+   * A named remote executor (`--executor NAME`): node kinds it `places` run there (see `remote/RemoteStage.ts`), the
+   * rest here; each stage records the executor it ran on.
+   */
+  readonly remote?: { readonly setup: RemoteSetup; readonly places: (kind: StageKind, pool: StagePool) => boolean }
 }
 
 const DEFAULT_LEASE_MILLIS = 60_000
@@ -241,6 +247,11 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
           local: yield* Effect.makeSemaphore(Math.max(1, options.localConcurrency ?? 2))
         }
         const executor = options.executor ?? "local"
+        const remote = options.remote === undefined ? undefined : {
+          ...(yield* makeRemoteStages(options.remote.setup, store).pipe(Effect.orDie)),
+          name: options.remote.setup.executor.name,
+          places: options.remote.places
+        }
         const locations = localStageLocations(options.workDir, path.join)
         const leaseMillis = options.leaseMillis ?? DEFAULT_LEASE_MILLIS
         type Outcome = "completed" | "failed" | "blocked"
@@ -257,7 +268,8 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
           const tempDir = locations.partial(stage.id)
           const checkpointDir = locations.checkpoints(stage.id)
           const upstream = Object.fromEntries(Object.entries(stage.deps).map(([role, id]) => [role, locations.output(id)]))
-          yield* store.stageStarted(stage.id, { executor, host: options.host, pid: options.pid, leaseMillis })
+          const placedRemote = remote !== undefined && remote.places(stage.kind, poolOf(stage.kind))
+          yield* store.stageStarted(stage.id, { executor: placedRemote ? remote.name : executor, host: options.host, pid: options.pid, leaseMillis })
           yield* emit({ _tag: "StageStarted", stage, runs: runsOfStage.get(stage.id) ?? [] })
           const started = yield* Clock.currentTimeMillis
           const context: StageContext = {
@@ -266,7 +278,8 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
             progress: (message) => emit({ _tag: "StageProgress", stage, message })
           }
           const timeout = plan.stageTimeoutSeconds
-          const run = executors(stage.kind)
+          const local = executors(stage.kind)
+          const run = local !== undefined && placedRemote ? remote.wrap(local) : local
           // The lease is renewed while the stage works, so another runner can tell a live stage from a dead claim.
           const heartbeat = store.renewLease(stage.id, leaseMillis).pipe(
             Effect.ignore, Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1000, Math.floor(leaseMillis / 3))))), Effect.delay(Duration.millis(Math.floor(leaseMillis / 3))))

@@ -26,7 +26,7 @@ type PathKey = string | number
  * Finds where a field path lives in the YAML: a scalar's value, a collection's key (so `sweep.zip:` points
  * at its own line), or for a missing field the key of its deepest existing ancestor. 1-based line and column.
  */
-const locate = (doc: YAML.Document.Parsed, lines: YAML.LineCounter, path: ReadonlyArray<PathKey>): { line: number; column: number } => {
+export const locate = (doc: YAML.Document.Parsed, lines: YAML.LineCounter, path: ReadonlyArray<PathKey>): { line: number; column: number } => {
   let node: unknown = doc.contents
   let offset = (doc.contents as YAML.Node | null)?.range?.[0] ?? 0
   for (const key of path) {
@@ -90,7 +90,7 @@ const sentenceOf = (issue: FlatIssue): string => {
  * closest known one, and a union member that failed only on the value's type is dropped when another got
  * further (the mapping form of a metric reference, not "expected string").
  */
-const issuesFromParseError = (
+export const issuesFromParseError = (
   error: ParseResult.ParseError,
   at: (path: ReadonlyArray<PathKey>) => { line: number; column: number },
   prefix: ReadonlyArray<PathKey> = []
@@ -557,6 +557,6 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
   }
   return {
     name: spec.name, description: spec.description, file: path.resolve(file), specJson: Schema.encodeSync(experimentSchema)(spec),
-    stageTimeoutSeconds: spec.executor.stageTimeoutSeconds, runs, stages
+    stageTimeoutSeconds: spec.executor.stageTimeoutSeconds, executorName: spec.executor.name, runs, stages
   } satisfies ExperimentPlan
 })

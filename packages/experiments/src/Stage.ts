@@ -74,6 +74,13 @@ export class StageServices extends Context.Tag("@empo/experiments/StageServices"
   readonly tokenizer: Layer.Layer<Tokenizer, { readonly message: string }, FileSystem.FileSystem | Path.Path>
 }>() {}
 
+/**
+ * Provided around one stage by a remote executor (see `remote/RemoteStage.ts`): the training backend whose requests
+ * run as jobs on the stage's host. Stages that use {@link StageServices.trainingBackend} through `withTrainingBackend`
+ * get it instead of a local worker, without knowing where they run.
+ */
+export class RemoteTrainingBackend extends Context.Tag("@empo/experiments/RemoteTrainingBackend")<RemoteTrainingBackend, Layer.Layer<TrainingBackend, TrainingError>>() {}
+
 /** Everything an executor may use. */
 export type StageEnvironment = FileSystem.FileSystem | Path.Path | Plugins | MetricRunner | StageServices
 

@@ -85,6 +85,45 @@ export class StageAttemptRecord extends Schema.Class<StageAttemptRecord>("StageA
   error: Schema.NullOr(Schema.String)
 }) {}
 
+/**
+ * A remote job's lifecycle: `submitted` is recorded before the engine is asked (so a crash between the two is
+ * followed or relaunched, never doubled), `launched` once it accepted, then how the runner closed it.
+ */
+export const StageJobState = Schema.Literal("submitted", "launched", "collected", "failed", "cancelled", "lost")
+export type StageJobState = typeof StageJobState.Type
+
+/** One remote job of a stage (SSH, Slurm, Ray): where it runs and how to find it again. */
+export class StageJobRecord extends Schema.Class<StageJobRecord>("StageJobRecord")({
+  jobKey: Schema.String,
+  stageId: StageId,
+  attempt: Schema.Number,
+  /** The inventory name of the executor. */
+  executor: Schema.String,
+  /** `ssh`, `slurm`, `ray`. */
+  kind: Schema.String,
+  /** The host the job runs on (`root@127.0.0.1:2222`, a Slurm login node, a Ray address). */
+  host: Schema.String,
+  /** The engine's id (supervisor pid, Slurm job id, Ray task id); the job key until the engine gave one. */
+  jobId: Schema.String,
+  locatorJson: Schema.String,
+  state: StageJobState,
+  /** Protocol lines already applied to the store: a reattached follower skips them. */
+  linesRead: Schema.Number,
+  createdAt: Schema.Number,
+  updatedAt: Schema.Number
+}) {}
+
+/** A remote job to record before launch. */
+export interface NewStageJob {
+  readonly jobKey: string
+  readonly stageId: StageId
+  readonly executor: string
+  readonly kind: string
+  readonly host: string
+  readonly jobId: string
+  readonly locator: unknown
+}
+
 /** Where and how a stage attempt runs, as the runner starts it. */
 export interface StageExecution {
   readonly executor: string

@@ -35,6 +35,9 @@ import {
   type RunStatus,
   StageAttemptRecord,
   type StageExecution,
+  StageJobRecord,
+  type NewStageJob,
+  type StageJobState,
   StageRecord,
   type StageId,
   SummaryRow,
@@ -122,11 +125,19 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
   /** Records the scheduler's job id of the stage's current attempt, once the scheduler has given one. */
   readonly recordJob: (id: StageId, jobId: string) => StoreEffect<void>
   readonly stageCompleted: (id: StageId) => StoreEffect<void>
+  /** Records a remote job of the stage's current attempt (state `submitted`) before it is launched; sets the stage's job id. */
+  readonly recordStageJob: (job: NewStageJob) => StoreEffect<void>
+  /** Updates a remote job: its state, the engine's id and locator once launched, the protocol lines applied. */
+  readonly updateStageJob: (jobKey: string, update: { readonly state?: StageJobState; readonly jobId?: string; readonly locator?: unknown; readonly linesRead?: number }) => StoreEffect<void>
+  /** The stage's remote jobs, oldest first (the open one, if any, is the last `submitted`/`launched`). */
+  readonly stageJobsOf: (id: StageId) => StoreEffect<ReadonlyArray<StageJobRecord>>
   readonly stageFailed: (id: StageId, failure: { readonly error: string; readonly stderrTail: string | null; readonly status?: "failed" | "interrupted" }) => StoreEffect<void>
   /** Every recorded attempt at a stage, first to last. */
   readonly attemptsOf: (id: StageId) => StoreEffect<ReadonlyArray<StageAttemptRecord>>
   readonly setRunStatus: (id: RunId, status: RunStatus) => StoreEffect<void>
   readonly appendMetricPoints: (points: ReadonlyArray<MetricPoint>) => StoreEffect<void>
+  /** Removes a stage's metric points (a reattached remote stage replays its job's events from the start). */
+  readonly deleteMetricPoints: (stageId: StageId) => StoreEffect<void>
   readonly setSummaryMetrics: (stageId: StageId, values: Readonly<Record<string, number>>) => StoreEffect<void>
   /** Replaces a stage's per-item scores with these, in one transaction. */
   readonly recordItemScores: (stageId: StageId, scores: ReadonlyArray<ItemScores>) => StoreEffect<void>
@@ -266,6 +277,41 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
         })).pipe(Effect.mapError(fail("record stage job")))
       })
 
+      const recordStageJob = Effect.fn("RunStore.recordStageJob")(function* (job: NewStageJob) {
+        const now = yield* Clock.currentTimeMillis
+        yield* sql.withTransaction(Effect.gen(function* () {
+          yield* sql`INSERT INTO stage_jobs (job_key, stage_id, attempt, executor, kind, host, job_id, locator_json, state, lines_read, created_at, updated_at)
+            VALUES (${job.jobKey}, ${job.stageId}, (SELECT attempts FROM stages WHERE id = ${job.stageId}), ${job.executor}, ${job.kind},
+              ${job.host}, ${job.jobId}, ${JSON.stringify(job.locator)}, 'submitted', 0, ${now}, ${now})`
+          yield* sql`UPDATE stages SET job_id = ${job.jobId} WHERE id = ${job.stageId}`
+          yield* sql`UPDATE stage_attempts SET job_id = ${job.jobId} WHERE stage_id = ${job.stageId} AND attempt = (SELECT attempts FROM stages WHERE id = ${job.stageId})`
+        })).pipe(Effect.mapError(fail("record stage job")))
+      })
+
+      const updateStageJob = Effect.fn("RunStore.updateStageJob")(function* (
+        jobKey: string,
+        update: { readonly state?: StageJobState; readonly jobId?: string; readonly locator?: unknown; readonly linesRead?: number }
+      ) {
+        const now = yield* Clock.currentTimeMillis
+        const locator = update.locator === undefined ? null : JSON.stringify(update.locator)
+        yield* sql.withTransaction(Effect.gen(function* () {
+          const rows = yield* sql<{ stageId: StageId }>`UPDATE stage_jobs SET state = COALESCE(${update.state ?? null}, state),
+            job_id = COALESCE(${update.jobId ?? null}, job_id), locator_json = COALESCE(${locator}, locator_json),
+            lines_read = COALESCE(${update.linesRead ?? null}, lines_read), updated_at = ${now}
+            WHERE job_key = ${jobKey} RETURNING stage_id`
+          const stageId = rows[0]?.stageId
+          if (update.jobId === undefined || stageId === undefined) return
+          yield* sql`UPDATE stages SET job_id = ${update.jobId} WHERE id = ${stageId}`
+          yield* sql`UPDATE stage_attempts SET job_id = ${update.jobId} WHERE stage_id = ${stageId} AND attempt = (SELECT attempts FROM stages WHERE id = ${stageId})`
+        })).pipe(Effect.mapError(fail("update stage job")))
+      })
+
+      const stageJobsOf = Effect.fn("RunStore.stageJobsOf")(function* (id: StageId) {
+        if (!tables.has("stage_jobs")) return []
+        return yield* sql`SELECT * FROM stage_jobs WHERE stage_id = ${id} ORDER BY created_at, rowid`.pipe(
+          Effect.flatMap(decodeAll(StageJobRecord)), Effect.mapError(fail("read stage jobs")))
+      })
+
       const stageCompleted = Effect.fn("RunStore.stageCompleted")(function* (id: StageId) {
         const now = yield* Clock.currentTimeMillis
         yield* sql.withTransaction(Effect.gen(function* () {
@@ -325,6 +371,10 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
             yield* sql.unsafe(end - start === chunkSize ? fullChunkSql : insertPointsSql(end - start), values)
           }
         })).pipe(Effect.mapError(fail("append metric points")))
+      })
+
+      const deleteMetricPoints = Effect.fn("RunStore.deleteMetricPoints")(function* (stageId: StageId) {
+        yield* sql`DELETE FROM metric_points WHERE stage_id = ${stageId}`.pipe(Effect.mapError(fail("delete metric points")))
       })
 
       const setSummaryMetrics = Effect.fn("RunStore.setSummaryMetrics")(function* (stageId: StageId, values: Readonly<Record<string, number>>) {
@@ -483,7 +533,7 @@ export class RunStore extends Context.Tag("@empo/store/RunStore")<RunStore, {
 
       return RunStore.of({
         upsertExperiment, registerStage, registerRun, getStage, stagesOf, recoverInterrupted, stageStarted, stageCompleted,
-        stageFailed, renewLease, recordJob, attemptsOf, setRunStatus, appendMetricPoints, setSummaryMetrics, recordItemScores,
+        stageFailed, renewLease, recordJob, recordStageJob, updateStageJob, stageJobsOf, attemptsOf, setRunStatus, appendMetricPoints, deleteMetricPoints, setSummaryMetrics, recordItemScores,
         itemScoresOf, recordArtifact, recordLineage, artifactsOf,
         listExperiments, listRuns, resolveRunId, showRun, metricPointsSince, comparisonData, summaryOf, integrityCheck
       })

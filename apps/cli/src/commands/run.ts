@@ -24,6 +24,7 @@ import * as os from "node:os"
 import { StageServicesLive } from "../StageServicesLive.ts"
 import { InputError, UserError } from "@empo/core"
 import { compareCommand } from "./compare.ts"
+import { executorsCommand, executorsOption, openNamedExecutor } from "./executors.ts"
 import { dbOption, jsonOption, runsCommand } from "./runs.ts"
 
 /** Some runs of the sweep failed; their stages are in the store with errors and stderr tails. Exit code 1. */
@@ -42,6 +43,7 @@ const dryRun = Options.boolean("dry-run").pipe(Options.withDescription("print th
 const concurrency = Options.integer("concurrency").pipe(Options.withDefault(1), Options.withDescription("stages run at the same time"))
 const retryFailed = Options.boolean("retry-failed").pipe(Options.withDescription("run stages that failed before again (they are skipped otherwise)"))
 const workDir = Options.text("work-dir").pipe(Options.optional, Options.withDescription("where stage outputs go (default: `stages/` beside the store)"))
+const executorOption = Options.text("executor").pipe(Options.optional, Options.withDescription("run GPU stages (train, generate, tiny model) on this executor of the inventory; overrides the experiment's executor.name"))
 
 const actionText: Record<StagePlanStatus["action"], string> = {
   run: "run", cached: "cached (completed)", "failed-skip": "skip (failed; --retry-failed)", retry: "retry (failed before)", restart: "restart (interrupted)"
@@ -110,19 +112,26 @@ const dryRunReport = (plan: ExperimentPlan, flags: { readonly retryFailed: boole
     }, null, 2))
   })
 
-const runSweep = (plan: ExperimentPlan, flags: { readonly concurrency: number; readonly retryFailed: boolean; readonly json: boolean; readonly db: string; readonly workDir: Option.Option<string> }) =>
+const runSweep = (plan: ExperimentPlan, flags: {
+  readonly concurrency: number; readonly retryFailed: boolean; readonly json: boolean; readonly db: string; readonly workDir: Option.Option<string>
+  readonly executor: Option.Option<string>; readonly executors: Option.Option<string>
+}) =>
   Effect.gen(function* () {
     const path = yield* Path.Path
     const runner = yield* Runner
     const workDir = Option.getOrElse(flags.workDir, () => path.join(path.dirname(path.resolve(flags.db)), "stages"))
+    const executorName = Option.orElse(flags.executor, () => Option.fromNullable(plan.executorName))
+    const remote = Option.isNone(executorName) ? undefined : yield* openNamedExecutor(executorName.value, flags.executors)
     const summary = yield* runner.run(plan, {
       workDir: path.resolve(workDir), concurrency: flags.concurrency, retryFailed: flags.retryFailed,
-      host: os.hostname(), pid: process.pid, onEvent: progressPrinter()
+      host: os.hostname(), pid: process.pid, onEvent: progressPrinter(),
+      ...(remote === undefined ? {} : { remote })
     })
     yield* Console.log(flags.json ? JSON.stringify(summary, null, 2) : renderSummary(plan, summary))
     const failed = summary.runs.filter((r) => r.status !== "completed").length
     if (failed > 0) return yield* new SweepFailedError({ experiment: plan.name, failed, total: summary.runs.length })
   }).pipe(
+    Effect.scoped,
     Effect.provide(Runner.layer.pipe(
       Layer.provide(StageExecutors.fromCatalog),
       Layer.provide(StageServicesLive),
@@ -130,7 +139,7 @@ const runSweep = (plan: ExperimentPlan, flags: { readonly concurrency: number; r
     ))
   )
 
-export const runCommand = Command.make("run", { file, dryRun, concurrency, retryFailed, json: jsonOption, db: dbOption, workDir }, (flags) =>
+export const runCommand = Command.make("run", { file, dryRun, concurrency, retryFailed, json: jsonOption, db: dbOption, workDir, executor: executorOption, executors: executorsOption }, (flags) =>
   Effect.gen(function* () {
     const plan = yield* loadExperiment(flags.file)
     if (flags.concurrency < 1) return yield* new InputError({ reason: "--concurrency must be at least 1", field: "--concurrency" })
@@ -139,4 +148,4 @@ export const runCommand = Command.make("run", { file, dryRun, concurrency, retry
 ).pipe(Command.withDescription("Run (or resume) an experiment: every run of its sweep, shared stages once; progress on stderr"))
 
 /** The experiment commands, registered together in Cli.ts. */
-export const experimentCommands = [runCommand, runsCommand, compareCommand] as const
+export const experimentCommands = [runCommand, runsCommand, compareCommand, executorsCommand] as const

@@ -55,7 +55,7 @@ export const generateKind = defineStageKind({
   execute: (context) => Effect.gen(function* () {
     const path = yield* Path.Path
     const i = context.inputs
-    yield* ensureDir(context.outputDir)
+    // The worker creates the output's folder: on a remote executor it is a path on the host, not here.
     const backend = yield* TrainingBackend
     const decoding = yield* Schema.decodeUnknown(DecodingParameters)(i.decoding).pipe(
       Effect.mapError((e) => new StageFailure({ reason: `decoding: ${e.message}` })))

@@ -2,7 +2,8 @@ import type { PlatformError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type { TrainingBackend } from "@empo/core/Training"
 import * as Effect from "effect/Effect"
-import { StageServices } from "../Stage.ts"
+import * as Option from "effect/Option"
+import { RemoteTrainingBackend, StageServices } from "../Stage.ts"
 import { fileSystemFailure, StageFailure } from "../StageExecutors.ts"
 
 /** File names inside a stage's output folder. */
@@ -33,5 +34,6 @@ export const modelPath = (upstream: Readonly<Record<string, string>>, inputs: { 
 
 /** Runs a stage body with a fresh worker behind the training backend (one process per stage: a crash stays in it). */
 export const withTrainingBackend = <A, R>(body: Effect.Effect<A, StageFailure, R | TrainingBackend>): Effect.Effect<A, StageFailure, Exclude<R, TrainingBackend> | StageServices> =>
-  Effect.flatMap(StageServices, (services) =>
-    body.pipe(Effect.provide(services.trainingBackend), Effect.mapError(asStageFailure("python worker"))))
+  Effect.flatMap(Effect.serviceOption(RemoteTrainingBackend), (remote) =>
+    Effect.flatMap(StageServices, (services) =>
+      body.pipe(Effect.provide(Option.getOrElse(remote, () => services.trainingBackend)), Effect.mapError(asStageFailure("python worker")))))

@@ -225,11 +225,34 @@ const m0005_summary_roles = Effect.gen(function* () {
     WHERE stage_id IN (SELECT id FROM stages WHERE kind IN ('train', 'dataset'))`)
 })
 
+// Remote jobs of stages (SSH supervisor, Slurm job, Ray task): recorded before launch so a rerun after the runner
+// died follows the job again instead of starting it twice. Keyed by the runner's own job key (known before the
+// engine gives an id); `locator` is the executor's JSON for following, querying and cancelling it.
+const m0006_stage_jobs = Effect.gen(function* () {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`CREATE TABLE stage_jobs (
+    job_key TEXT PRIMARY KEY,
+    stage_id TEXT NOT NULL REFERENCES stages(id),
+    attempt INTEGER NOT NULL,
+    executor TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    host TEXT NOT NULL,
+    job_id TEXT NOT NULL,
+    locator_json TEXT NOT NULL,
+    state TEXT NOT NULL,
+    lines_read INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  )`
+  yield* sql`CREATE INDEX stage_jobs_by_stage ON stage_jobs(stage_id, created_at)`
+})
+
 /** Every migration, in order; `SqliteMigrator` records which ones a database has seen. */
 export const migrations = {
   "0001_init": m0001_init,
   "0002_run_identity": m0002_run_identity,
   "0003_stage_executions": m0003_stage_executions,
   "0004_item_scores": m0004_item_scores,
-  "0005_summary_roles": m0005_summary_roles
+  "0005_summary_roles": m0005_summary_roles,
+  "0006_stage_jobs": m0006_stage_jobs
 }
