@@ -344,6 +344,9 @@ def run(payload: dict[str, Any], emit: Emit, cancel: threading.Event) -> dict[st
     if trainer.eval_dataset is not None:
         final_eval = numeric(trainer.evaluate())
     steps = int(trainer.state.global_step)
+    if int(os.environ.get("RANK", "0")) != 0:
+        # Under `accelerate launch` (multi_gpu.py) rank 0 alone writes the model and reports it.
+        return {"outputDir": str(out), "steps": steps}
     metrics = {**callback.last_metrics, **callback.summary, **final_eval}
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
