@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages the test suites use (tmux for the real-terminal TUI test). Root only, no-op when present.
+# Debian packages the test suites use (tmux for the real-terminal TUI test, openssh-server for the loopback SSH
+# executor of tools/cluster/stack.sh). Root only, no-op when present.
 set -euo pipefail
 need=()
-for pkg in tmux; do
+for pkg in tmux openssh-server; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

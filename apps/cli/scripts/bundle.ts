@@ -77,7 +77,8 @@ const result = await esbuild.build({
   target: "node20",
   sourcemap: "linked",
   // Native addon: loaded from node_modules at run time.
-  external: ["better-sqlite3"],
+  // Native addons (optional for ssh2: it falls back to pure JS) load from node_modules at run time.
+  external: ["better-sqlite3", "ssh2"],
   // Bundled CommonJS dependencies call require() for Node built-ins.
   banner: { js: `import { createRequire as __empoCreateRequire } from "node:module"; const require = __empoCreateRequire(import.meta.url);` },
   plugins: [keepModuleLocations, devtoolsStub],

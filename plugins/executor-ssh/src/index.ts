@@ -115,7 +115,8 @@ export const sshExecutor = defineExecutor({
 
     const reserve = (request: { readonly gpus: number; readonly host?: string }) => Effect.gen(function* () {
       if (request.host !== undefined) yield* hostOf({ host: request.host })
-      yield* Effect.acquireRelease(free.take(1), () => free.release(1))
+      // Interruptible while waiting (Ctrl-C during a queue), never between taking a permit and owning its release.
+      yield* Effect.acquireRelease(Effect.interruptible(free.take(1)), () => free.release(1))
       // A permit guarantees a free slot somewhere; prefer the requested host (a reattached job keeps its place).
       const slot = slots.find((s) => !s.busy && (request.host === undefined || s.host.name === request.host)) ?? slots.find((s) => !s.busy)!
       yield* Effect.acquireRelease(Effect.sync(() => { slot.busy = true }), () => Effect.sync(() => { slot.busy = false }))

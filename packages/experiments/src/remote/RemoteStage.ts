@@ -64,6 +64,24 @@ const asStageFailure = (executor: string) => (e: TransportError | ExecutorError 
 
 const jobKeyOf = (stage: StageId) => `${stage.slice(0, 40)}-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`
 
+/**
+ * The remote worker's environment: the slot's GPUs (`CUDA_VISIBLE_DEVICES`), the entry's `env`, and, apart, the
+ * `forwardEnv` secrets read from the local environment (which travel only into the process environment).
+ */
+export const jobEnvironment = (setup: Pick<RemoteSetup, "entry" | "env">, placement: Pick<Placement, "gpus">) => {
+  const secretEnv: Record<string, string> = {}
+  for (const name of setup.entry.forwardEnv) {
+    const value = setup.env[name]
+    if (value !== undefined && value !== "") secretEnv[name] = value
+  }
+  const env: Record<string, string> = {
+    PYTHONUNBUFFERED: "1", TOKENIZERS_PARALLELISM: "false",
+    ...(placement.gpus.length > 0 ? { CUDA_VISIBLE_DEVICES: placement.gpus.join(",") } : {}),
+    ...setup.entry.env
+  }
+  return { env, secretEnv }
+}
+
 /** One worker message line of a job, as the follower sees it. */
 type Outcome = { readonly _tag: "result"; readonly value: unknown } | { readonly _tag: "error"; readonly error: TrainingError }
 
@@ -97,22 +115,15 @@ const remoteRequest = (ctx: RequestContext, method: string, payload: unknown, on
     const transportFailure = (e: TransportError | ExecutorError) => new TrainingError({ kind: "crashed", reason: `executor ${executorName}: ${e.message}` })
     const storeFailure = (e: { readonly message: string }) => new TrainingError({ kind: "failed", reason: `store: ${e.message}` })
 
-    const secretEnv: Record<string, string> = {}
-    for (const name of setup.entry.forwardEnv) {
-      const value = setup.env[name]
-      if (value !== undefined && value !== "") secretEnv[name] = value
-    }
-    const env: Record<string, string> = {
-      PYTHONUNBUFFERED: "1", TOKENIZERS_PARALLELISM: "false",
-      ...(placement.gpus.length > 0 ? { CUDA_VISIBLE_DEVICES: placement.gpus.join(",") } : {}),
-      ...setup.entry.env
-    }
+    const { env, secretEnv } = jobEnvironment(setup, placement)
     const reattach = ctx.reattach
     ctx.reattach = undefined
     let ref: JobRef
     if (reattach !== undefined && reattach.state === "launched") {
       ref = { key: reattach.jobKey, host: reattach.host, jobId: reattach.jobId, locator: JSON.parse(reattach.locatorJson) as Record<string, unknown> }
       yield* store.deleteMetricPoints(stageId).pipe(Effect.mapError(storeFailure))
+      // This attempt follows that job: the stage and its attempt name it again.
+      yield* store.updateStageJob(ref.key, { jobId: ref.jobId }).pipe(Effect.mapError(storeFailure))
       yield* ctx.stage.progress(`reattached to job ${ref.jobId} on ${ref.host}`)
     } else {
       const key = reattach?.jobKey ?? jobKeyOf(stageId)

@@ -1,0 +1,195 @@
+/**
+ * `empo run --executor loopback-ssh` end to end against the real loopback sshd of tools/cluster/stack.sh: the
+ * quickstart itself, then a runner killed with SIGKILL mid-training and rerun (reattached, the stage runs once),
+ * with shell text in the work dir and a sweep value, and a planted HF_TOKEN that must appear nowhere.
+ */
+import { NodeContext } from "@effect/platform-node"
+import { repoRoot, sharedDataDir } from "@empo/core/testing/sharedData"
+import { datasetKind, loadExperiment, Plugins, StageFiles } from "@empo/experiments"
+import Database from "better-sqlite3"
+import { ConfigProvider, Effect, Layer, Schema } from "effect"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { createHash } from "node:crypto"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { afterEach, assert, beforeAll, describe, it } from "vitest"
+import { PluginsLive } from "../src/plugins.ts"
+
+const root = repoRoot()
+const inventory = path.join(root, ".empo/cluster/executors.yaml")
+const empo = path.join(root, "apps/cli/bin/empo.mjs")
+const TOKEN = "hf_planted_cli_token_4c2d9e"
+const env = {
+  ...process.env, NO_COLOR: "1", EMPO_DATA_DIR: sharedDataDir(),
+  EMPO_PUNKT: path.join(sharedDataDir(), "nltk/punkt_english.json"), HF_TOKEN: TOKEN
+}
+const children: Array<ChildProcess> = []
+afterEach(() => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL")
+})
+
+// The stack is shared (CI starts it once; `up` is idempotent and leaves a running sshd alone).
+beforeAll(() => {
+  execFileSync("bash", [path.join(root, "tools/cluster/stack.sh"), "up"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] })
+})
+
+const run = (args: ReadonlyArray<string>) => {
+  const child = spawn(process.execPath, [empo, ...args], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] })
+  children.push(child)
+  let output = ""
+  child.stdout!.on("data", (c) => (output += c))
+  child.stderr!.on("data", (c) => (output += c))
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+  return { child, exited, output: () => output }
+}
+
+const query = <T>(db: string, sql: string, ...params: Array<unknown>): Array<T> => {
+  if (!fs.existsSync(db)) return []
+  try {
+    const reader = new Database(db, { readonly: true, fileMustExist: true })
+    try {
+      return reader.prepare(sql).all(...params) as Array<T>
+    } finally {
+      reader.close()
+    }
+  } catch {
+    return []
+  }
+}
+
+const sha256 = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex")
+const filesUnder = (dir: string): Array<string> =>
+  fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name))
+
+interface StageRow { id: string; kind: string; status: string; executor: string | null; job_id: string | null; attempts: number }
+interface JobRow { job_key: string; stage_id: string; host: string; job_id: string; state: string; locator_json: string }
+
+describe("empo run --executor loopback-ssh", () => {
+  it("runs the quickstart: every run completes, GPU stages on the host with job ids, same stage ids and datasets as a local run, curves live", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "empo-ssh-quick-"))
+    const db = path.join(dir, "empo.db")
+    const quickstart = run(["run", "experiments/quickstart.yaml", "--executor", "loopback-ssh", "--executors", inventory, "--db", db, "--concurrency", "2"])
+    // While a training stage runs on the host, its loss points are already in the store.
+    let liveCurve = false
+    const poll = setInterval(() => {
+      const rows = query<{ n: number }>(db, `SELECT count(*) AS n FROM metric_points m JOIN stages s ON s.id = m.stage_id
+        WHERE s.kind = 'train' AND s.status = 'running' AND m.key = 'loss'`)
+      if ((rows[0]?.n ?? 0) > 0) liveCurve = true
+    }, 250)
+    const code = await quickstart.exited
+    clearInterval(poll)
+    assert.strictEqual(code, 0, quickstart.output())
+    assert.isTrue(liveCurve, "no loss point reached the store while a training stage was running")
+
+    const runs = query<{ status: string }>(db, "SELECT status FROM runs")
+    assert.deepStrictEqual(runs.map((r) => r.status), ["completed", "completed", "completed"])
+    const stages = query<StageRow>(db, "SELECT id, kind, status, executor, job_id, attempts FROM stages")
+    const jobs = query<JobRow>(db, "SELECT * FROM stage_jobs")
+    for (const s of stages) {
+      assert.strictEqual(s.status, "completed", s.id)
+      if (["train", "generate", "tiny-model"].includes(s.kind)) {
+        assert.strictEqual(s.executor, "loopback-ssh", s.id)
+        const job = jobs.find((j) => j.stage_id === s.id)!
+        assert.match(job.host, /^\w+@127\.0\.0\.1:\d+$/, s.id)
+        assert.strictEqual(job.state, "collected", s.id)
+        assert.strictEqual(s.job_id, job.job_id, s.id)
+        assert.match(s.job_id!, /^\d+$/, s.id)
+      } else {
+        assert.strictEqual(s.executor, "local", s.id)
+      }
+    }
+
+    // Identity excludes the executor: a local rerun plans the same stage ids and finds every one of them done.
+    const dry = JSON.parse(execFileSync(process.execPath, [empo, "run", "experiments/quickstart.yaml", "--db", db, "--dry-run", "--json"], { cwd: root, env, encoding: "utf8" })) as { stages: Array<{ id: string; action: string }> }
+    assert.deepStrictEqual(dry.stages.map((s) => s.id).sort(), stages.map((s) => s.id).sort())
+    assert.isTrue(dry.stages.every((s) => s.action === "cached"))
+
+    // The datasets are byte-identical to ones built here by the dataset stage alone.
+    const plan = await Effect.runPromise(loadExperiment(path.join(root, "experiments/quickstart.yaml")).pipe(
+      Effect.provide(Layer.merge(NodeContext.layer, PluginsLive)),
+      Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["EMPO_DATA_DIR", sharedDataDir()]])))))
+    for (const stage of [...plan.stages.values()].filter((s) => s.kind === "dataset")) {
+      const out = path.join(dir, "local", stage.id)
+      await Effect.runPromise(Effect.gen(function* () {
+        const inputs = yield* Schema.decodeUnknown(datasetKind.inputs)(stage.inputs)
+        yield* datasetKind.execute({ stage, inputs, outputDir: out, checkpointDir: `${out}.checkpoints`, upstream: {}, metric: () => Effect.void, progress: () => Effect.void })
+      }).pipe(Effect.provide(Layer.merge(NodeContext.layer, PluginsLive)), Effect.orDie))
+      const [stored] = query<{ sha256: string }>(db, "SELECT sha256 FROM artifacts WHERE stage_id = ? AND name = ?", stage.id, StageFiles.data)
+      assert.strictEqual(stored?.sha256, sha256(path.join(out, StageFiles.data)), stage.id)
+    }
+  }, 1_500_000)
+
+  it("reattaches after kill -9 of empo run mid-training (the stage runs once); shell text executes nothing; HF_TOKEN appears nowhere", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "empo-ssh-kill-"))
+    const db = path.join(dir, "empo.db")
+    const pwned = path.join(os.tmpdir(), `empo-pwned-${process.pid}`)
+    // The work dir and a sweep value carry command substitution, quotes, a separator and a newline.
+    const workDir = path.join(dir, `remote $(touch ${pwned}-wd); 'q"\nx`)
+    const base = fs.readFileSync(inventory, "utf8")
+    const hostDir = /workDir: (.*)/.exec(base)![1]!
+    fs.writeFileSync(path.join(dir, "executors.yaml"), base.replace(`workDir: ${hostDir}`, `workDir: ${JSON.stringify(workDir)}`))
+    const experiment = path.join(dir, "mini.yaml")
+    fs.writeFileSync(experiment, [
+      "name: ssh-reattach",
+      "data:",
+      "  source: ${EMPO_DATA_DIR}/empathetic_dialogues",
+      "  split: valid",
+      "  negatives: 1",
+      "  limit: 64",
+      "model: { kind: tiny, layers: 1, hidden: 32, heads: 2, vocab: 500, maxPositions: 128 }",
+      "stages:",
+      "  sft:",
+      "    optimizer: sft",
+      "    preset: tiny-cpu",
+      "    params: { maxSteps: 60 }",
+      "  generate:",
+      "    split: test",
+      "    limit: 2",
+      "    batchSize: 2",
+      "    maxNewTokens: 4",
+      "sweep:",
+      "  grid:",
+      "    stages.generate.systemPrompt:",
+      `      - ${JSON.stringify(`$(touch ${pwned}-label); it's "q"\nnext`)}`
+    ].join("\n"))
+    const args = ["run", experiment, "--executor", "loopback-ssh", "--executors", path.join(dir, "executors.yaml"), "--db", db]
+
+    const first = run(args)
+    const deadline = Date.now() + 600_000
+    const trainPoints = () => query<{ n: number }>(db, `SELECT count(*) AS n FROM metric_points m JOIN stages s ON s.id = m.stage_id WHERE s.kind = 'train'`)[0]?.n ?? 0
+    while (trainPoints() < 3 && first.child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    assert.isAtLeast(trainPoints(), 3, first.output())
+    first.child.kill("SIGKILL")
+    await first.exited
+    const [job] = query<JobRow>(db, "SELECT j.* FROM stage_jobs j JOIN stages s ON s.id = j.stage_id WHERE s.kind = 'train'")
+    assert.strictEqual(job!.state, "launched")
+    // The job outlived its runner: it is still running on the host.
+    const jobDir = (JSON.parse(job!.locator_json) as { jobDir: string }).jobDir
+    assert.strictEqual(fs.readFileSync(path.join(jobDir, "request.ndjson"), "utf8").includes("train"), true)
+
+    const second = run(args)
+    assert.strictEqual(await second.exited, 0, second.output())
+    assert.match(second.output(), new RegExp(`reattached to job ${job!.job_id} on`))
+    const trainJobs = query<JobRow>(db, "SELECT j.* FROM stage_jobs j JOIN stages s ON s.id = j.stage_id WHERE s.kind = 'train'")
+    assert.deepStrictEqual(trainJobs.map((j) => [j.job_key, j.state]), [[job!.job_key, "collected"]])
+    const [train] = query<StageRow>(db, "SELECT id, kind, status, executor, job_id, attempts FROM stages WHERE kind = 'train'")
+    assert.deepInclude(train, { status: "completed", executor: "loopback-ssh", job_id: job!.job_id, attempts: 2 })
+    // It trained once: one `started` event in the job's protocol stream, and one loss point per step.
+    const events = fs.readFileSync(path.join(jobDir, "events.ndjson"), "utf8").split("\n").filter((l) => l.includes(`"started"`))
+    assert.strictEqual(events.length, 1)
+    const steps = query<{ step: number }>(db, "SELECT step FROM metric_points WHERE stage_id = ? AND key = 'loss' ORDER BY step", train!.id).map((r) => r.step)
+    assert.deepStrictEqual(steps, [...new Set(steps)])
+    assert.isAtLeast(steps.length, 50)
+    assert.deepStrictEqual(query<{ status: string }>(db, "SELECT status FROM runs").map((r) => r.status), ["completed"])
+
+    // Shell text in names executed nothing; everything stayed under the work dir.
+    for (const suffix of ["-wd", "-label"]) assert.isFalse(fs.existsSync(`${pwned}${suffix}`), suffix)
+    assert.isTrue(fs.existsSync(path.join(workDir, "jobs", job!.job_key, "events.ndjson")))
+    // The token reached the remote process's environment only: not the store, the logs, the remote work dir.
+    const stackDir = path.join(root, ".empo/cluster")
+    const haystacks = [db, `${db}-wal`, ...filesUnder(workDir), path.join(stackDir, "ssh/sshd.log")].filter((f) => fs.existsSync(f))
+    for (const file of haystacks) assert.isFalse(fs.readFileSync(file).includes(TOKEN), file)
+    assert.notInclude(first.output() + second.output(), TOKEN)
+  }, 1_200_000)
+})
