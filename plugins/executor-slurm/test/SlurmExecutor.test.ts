@@ -6,7 +6,6 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { execFileSync, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll } from "vitest"
 import { batchScript, directives, parseScontrol, slurmExecutor, stateOfRecord } from "../src/index.ts"
@@ -139,4 +138,28 @@ describe.skipIf(!haveSlurm)("executor-slurm on a real single-node Slurm", () => 
     assert.strictEqual(restarts.at(-1), "1")
     assert.strictEqual(restarts.filter((r) => r === "1").length, 30)
   })), 120_000)
+
+  it.live("a job outlives its follower: a new executor (a rerun after kill -9) follows the same job to its end", () => Effect.gen(function* () {
+    const spec = jobSpec("k-reattach", slowWorker(20, 0.1))
+    const first: Array<string> = []
+    // The first runner: launches, reads a few lines, then its executor (and follower) is gone.
+    const ref = yield* withExecutor((executor) => Effect.gen(function* () {
+      const launched = yield* Effect.scoped(Effect.flatMap(executor.reserve({ gpus: 0 }), (p) => executor.launch(p, spec)))
+      const followed = yield* Effect.fork(follow(executor, launched, first))
+      while (first.length < 3) yield* Effect.sleep("100 millis")
+      yield* followed.interruptAsFork(followed.id())
+      return launched
+    }))
+    assert.include(scontrol("show", "job", "-o", ref.jobId), "JobState=RUNNING")
+    const second: Array<string> = []
+    const end = yield* withExecutor((executor) => Effect.gen(function* () {
+      // Launching the same key again (a rerun that lost the job id) finds the first job.
+      const again = yield* Effect.scoped(Effect.flatMap(executor.reserve({ gpus: 0 }), (p) => executor.launch(p, spec)))
+      assert.strictEqual(again.jobId, ref.jobId)
+      return yield* follow(executor, ref, second)
+    }))
+    assert.deepStrictEqual(end, { _tag: "Exited", code: 0, signal: null })
+    assert.strictEqual(second.length, 21)
+    assert.deepStrictEqual(second.slice(0, first.length), first.slice(0, first.length))
+  }), 120_000)
 })
