@@ -5,10 +5,10 @@
  */
 import { NodeContext } from "@effect/platform-node"
 import { repoRoot, sharedDataDir } from "@empo/core/testing/sharedData"
-import { datasetKind, loadExperiment, Plugins, StageFiles } from "@empo/experiments"
+import { datasetKind, loadExperiment, StageFiles } from "@empo/experiments"
 import Database from "better-sqlite3"
 import { ConfigProvider, Effect, Layer, Schema } from "effect"
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -44,6 +44,12 @@ const run = (args: ReadonlyArray<string>) => {
   return { child, exited, output: () => output }
 }
 
+// Asynchronous, so a slow start never blocks the test worker's event loop (vitest's RPC times out otherwise).
+const cli = (...args: Array<string>) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+  const child = execFile(process.execPath, [empo, ...args], { cwd: root, env, encoding: "utf8", maxBuffer: 64 * 2 ** 20 }, (_error, stdout, stderr) =>
+    resolve({ status: child.exitCode, stdout, stderr }))
+})
+
 const query = <T>(db: string, sql: string, ...params: Array<unknown>): Array<T> => {
   if (!fs.existsSync(db)) return []
   try {
@@ -64,6 +70,28 @@ const filesUnder = (dir: string): Array<string> =>
 
 interface StageRow { id: string; kind: string; status: string; executor: string | null; job_id: string | null; attempts: number }
 interface JobRow { job_key: string; stage_id: string; host: string; job_id: string; state: string; locator_json: string }
+
+describe("empo executors", () => {
+  it("ls and check name the loopback host and its Python stack; an unknown executor or bad inventory is exit code 2", async () => {
+    const ls = await cli("executors", "ls", "--executors", inventory)
+    assert.strictEqual(ls.status, 0, ls.stderr)
+    assert.match(ls.stdout, /loopback-ssh\s+ssh\s+\w+@127\.0\.0\.1:\d+ \(0 GPUs, 2 slots\)/)
+    const check = await cli("executors", "check", "loopback-ssh", "--executors", inventory, "--json")
+    assert.strictEqual(check.status, 0, check.stderr)
+    const [host] = (JSON.parse(check.stdout) as { hosts: Array<{ reachable: boolean; versions: Record<string, string | null>; freeDiskBytes: number }> }).hosts
+    assert.isTrue(host!.reachable)
+    assert.match(host!.versions["transformers"]!, /^\d+\./)
+    assert.isAbove(host!.freeDiskBytes, 0)
+    const unknown = await cli("run", "experiments/quickstart.yaml", "--executor", "nope", "--executors", inventory)
+    assert.strictEqual(unknown.status, 2)
+    assert.include(unknown.stderr, `no executor named "nope" in ${inventory}; known: loopback-ssh`)
+    const bad = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "empo-inv-")), "executors.yaml")
+    fs.writeFileSync(bad, "executors:\n  x: { kind: ssh, hosts: [] }\n")
+    const refused = await cli("executors", "ls", "--executors", bad)
+    assert.strictEqual(refused.status, 2)
+    assert.match(refused.stderr, /executors\.yaml:2:\d+: executors\.x\.hosts/)
+  }, 120_000)
+})
 
 describe("empo run --executor loopback-ssh", () => {
   it("runs the quickstart: every run completes, GPU stages on the host with job ids, same stage ids and datasets as a local run, curves live", async () => {
@@ -101,7 +129,7 @@ describe("empo run --executor loopback-ssh", () => {
     }
 
     // Identity excludes the executor: a local rerun plans the same stage ids and finds every one of them done.
-    const dry = JSON.parse(execFileSync(process.execPath, [empo, "run", "experiments/quickstart.yaml", "--db", db, "--dry-run", "--json"], { cwd: root, env, encoding: "utf8" })) as { stages: Array<{ id: string; action: string }> }
+    const dry = JSON.parse((await cli("run", "experiments/quickstart.yaml", "--db", db, "--dry-run", "--json")).stdout) as { stages: Array<{ id: string; action: string }> }
     assert.deepStrictEqual(dry.stages.map((s) => s.id).sort(), stages.map((s) => s.id).sort())
     assert.isTrue(dry.stages.every((s) => s.action === "cached"))
 

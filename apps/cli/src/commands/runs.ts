@@ -43,7 +43,7 @@ const renderDetail = (d: RunDetail): string => {
     ...d.params.map((p) => `  ${p.key} = ${JSON.stringify(p.value)}`),
     "", "stages:",
     ...d.stages.flatMap((s) => [
-      `  ${s.name.padEnd(20)} ${s.status.padEnd(11)} attempts ${s.attempts}  ${duration(s.startedAt, s.finishedAt)}  ${s.id}${s.host === null ? "" : `  on ${s.host}`}`,
+      `  ${s.name.padEnd(20)} ${s.status.padEnd(11)} attempts ${s.attempts}  ${duration(s.startedAt, s.finishedAt)}  ${s.id}${s.host === null ? "" : `  on ${s.host}`}${s.executor === null || s.executor === "local" ? "" : ` via ${s.executor}${s.jobId === null ? "" : ` job ${s.jobId}`}`}`,
       ...(s.error === null ? [] : [`    error: ${s.error}`]),
       ...(s.stderrTail === null ? [] : s.stderrTail.split("\n").slice(-10).map((l) => `    | ${l}`))
     ]),
