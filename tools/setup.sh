@@ -22,7 +22,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # Unreachable package indexes otherwise cost five retries per package.
 export PIP_RETRIES="${PIP_RETRIES:-0}"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r python/requirements.txt -r python/requirements-dev.txt
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r python/requirements.txt -r python/requirements-dev.txt -r python/requirements-cluster.txt
 .venv/bin/python -m pip install --quiet --no-deps --disable-pip-version-check -r python/requirements-lmeval.txt
 .venv/bin/python -m pip install --quiet --no-deps --disable-pip-version-check -e python
 # Fail here, not at the first training, if the stack does not import together.

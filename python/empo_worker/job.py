@@ -109,7 +109,9 @@ def supervise(job: Path) -> int:
         if worker is not None and worker.poll() is None:
             worker.send_signal(signum)
 
-    signal.signal(signal.SIGTERM, forward)
+    # TERM (scancel) and USR1 (Slurm's time-limit warning: checkpoint, then exit) go on to the worker.
+    for forwarded in (signal.SIGTERM, signal.SIGUSR1):
+        signal.signal(forwarded, forward)
     with open(job / "request.ndjson", "rb") as stdin, open(job / "events.ndjson", "ab") as stdout, \
             open(job / "stderr.log", "ab") as stderr:
         # The worker gets SIGINT back (the supervisor ignores it): a cancel reaches Python as KeyboardInterrupt.

@@ -27,6 +27,18 @@ class Cancelled(Exception):
     """The run was cancelled by a ``cancel`` request or SIGINT."""
 
 
+# Exit status of a worker that saved a checkpoint on SIGUSR1 and stopped (EX_TEMPFAIL): the batch script requeues
+# the job, which resumes from that checkpoint. Slurm sends the signal before the time limit (`--signal=B:USR1@120`).
+PREEMPTED_EXIT = 75
+
+# Set by the SIGUSR1 handler (server.py); training saves a checkpoint at the end of the current step and stops.
+PREEMPTION = threading.Event()
+
+
+class Preempted(Exception):
+    """Training stopped on SIGUSR1 after saving a checkpoint; the worker exits PREEMPTED_EXIT without answering."""
+
+
 class ProtocolWriter:
     """Serialises messages onto the protocol stream; thread-safe because the stdin reader also writes."""
 

@@ -12,13 +12,16 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
 import sys
 import threading
 import traceback
 from typing import Any
 
 from empo_worker.plugins import ENV_VAR, PluginModuleMissing, PluginRegistry, module_names
-from empo_worker.protocol import PROTOCOL_VERSION, Cancelled, Emit, Handler, InputFault, ProtocolWriter, install
+from empo_worker.protocol import (
+    PREEMPTED_EXIT, PREEMPTION, PROTOCOL_VERSION, Cancelled, Emit, Handler, InputFault, Preempted, ProtocolWriter, install,
+)
 
 TRACEBACK_LINES = 30
 
@@ -106,6 +109,10 @@ class Worker:
         except BaseException as error:  # noqa: BLE001 - every failure is reported on the protocol
             if isinstance(error, SystemExit):
                 raise
+            if isinstance(error, Preempted):
+                # No answer: the requeued job runs this request again and answers it, resuming from the checkpoint.
+                print(f"preempted: {error}", file=sys.stderr, flush=True)
+                raise SystemExit(PREEMPTED_EXIT) from None
             print(traceback.format_exc(), file=sys.stderr)
             self.writer.send({
                 "_tag": "error",
@@ -124,6 +131,8 @@ class Worker:
     def serve(self) -> int:
         # `ready` first: the reader thread may answer a bad line with `protocolError` at once.
         self.writer.send({"_tag": "ready", "protocol": PROTOCOL_VERSION, "pid": os.getpid()})
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGUSR1, lambda _signum, _frame: PREEMPTION.set())
         threading.Thread(target=self.read_stdin, name="stdin-reader", daemon=True).start()
         handlers = _handlers()
         plugins = PluginRegistry(self.plugin_modules, builtins=handlers)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from empo_worker.data import read_rows
-from empo_worker.protocol import Cancelled, Emit, InputFault
+from empo_worker.protocol import PREEMPTION, Cancelled, Emit, InputFault, Preempted
 from empo_worker.runtime import configure_threads, device_info, load_tokenizer
 
 STAGE_ONLY_FIELDS = {
@@ -249,6 +249,10 @@ def make_event_callback(emit: Emit, cancel: threading.Event, started: dict[str, 
             self.step_clock = now
             if cancel.is_set():
                 raise Cancelled("training cancelled")
+            if PREEMPTION.is_set():
+                # The Trainer saves checkpoint-<step> right after this callback, then leaves its loop.
+                control.should_save = True
+                control.should_training_stop = True
 
         def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             self.training = False
@@ -334,10 +338,15 @@ def run(payload: dict[str, Any], emit: Emit, cancel: threading.Event) -> dict[st
     callback = make_event_callback(emit, cancel, started, resumed=resume is not None)
     trainer.add_callback(callback)
     trainer.train(resume_from_checkpoint=resume)
+    if PREEMPTION.is_set():
+        raise Preempted(f"checkpoint-{int(trainer.state.global_step)} saved in {work_dir} on SIGUSR1")
     final_eval: dict[str, float] = {}
     if trainer.eval_dataset is not None:
         final_eval = numeric(trainer.evaluate())
     steps = int(trainer.state.global_step)
+    if int(os.environ.get("RANK", "0")) != 0:
+        # Under `accelerate launch` (multi_gpu.py) rank 0 alone writes the model and reports it.
+        return {"outputDir": str(out), "steps": steps}
     metrics = {**callback.last_metrics, **callback.summary, **final_eval}
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))

@@ -8,6 +8,10 @@ for pkg in tmux chromium fonts-dejavu-core openssh-server slurmctld slurmd slurm
   texlive-latex-base texlive-latex-recommended texlive-fonts-recommended; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
+# The loopback cluster stack's single-node Slurm (tools/cluster/slurm.sh).
+for pkg in slurmctld slurmd slurm-client munge; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then echo "missing Debian packages: ${need[*]} (run as root or install them)"; exit 1; fi
   apt-get update -qq

@@ -17,7 +17,7 @@ PIDS="$BASE/pids"
 SSH_PORT="${EMPO_CLUSTER_SSH_PORT:-2222}"
 # The remote Python of the loopback host: the repo's venv (a symlink in worktrees).
 REMOTE_PYTHON="${EMPO_CLUSTER_PYTHON:-$REPO/.venv/bin/python}"
-SERVICES=(sshd)   # part B appends: slurm ray
+SERVICES=(sshd slurm ray)
 
 mkdir -p "$PIDS"
 
@@ -118,7 +118,42 @@ inventory_sshd() {
 YAML
 }
 
-# ---- part B: Slurm and Ray hook here (start_slurm/stop_slurm/status_slurm/inventory_slurm, same for ray) ---------
+# ---- Slurm (munged + slurmctld + slurmd) and a Ray head: tools/cluster/slurm.sh, tools/cluster/ray.sh -----------
+# shellcheck source=tools/cluster/slurm.sh
+. "$REPO/tools/cluster/slurm.sh"
+# shellcheck source=tools/cluster/ray.sh
+. "$REPO/tools/cluster/ray.sh"
+_start_slurm_lib() { start_slurm "$BASE" && log "slurm up (SLURM_CONF=$BASE/slurm/slurm.conf)"; }
+_stop_slurm_lib() { stop_slurm "$BASE"; }
+is_up_slurm() { slurm_status "$BASE" >/dev/null; }
+status_slurm() { slurm_status "$BASE" || true; }
+inventory_slurm() {
+  cat <<YAML
+  loopback-slurm:
+    kind: slurm
+    python: $REMOTE_PYTHON
+    workDir: $BASE/remote/slurm
+    partition: debug
+    time: "00:30:00"
+    slurmEnv:
+      SLURM_CONF: $BASE/slurm/slurm.conf
+    maxJobs: 2
+YAML
+}
+_start_ray_lib() { start_ray "$BASE" && log "ray up ($(ray_address))"; }
+_stop_ray_lib() { stop_ray "$BASE"; }
+is_up_ray() { ray_status "$BASE" >/dev/null; }
+status_ray() { ray_status "$BASE" || true; }
+inventory_ray() {
+  cat <<YAML
+  loopback-ray:
+    kind: ray
+    address: $(ray_address)
+    python: $REMOTE_PYTHON
+    workDir: $BASE/remote/ray
+    maxJobs: 2
+YAML
+}
 
 write_inventory() {
   local out="$BASE/executors.yaml" s
@@ -140,12 +175,15 @@ assert_loopback() {
 
 case "${1:-status}" in
   up)
-    for s in "${SERVICES[@]}"; do "start_$s"; done
+    for s in "${SERVICES[@]}"; do if declare -F "_start_${s}_lib" >/dev/null; then "_start_${s}_lib"; else "start_$s"; fi; done
     assert_loopback
     write_inventory
     ;;
   down)
-    for (( i=${#SERVICES[@]}-1; i>=0; i-- )); do "stop_${SERVICES[$i]}"; done
+    for (( i=${#SERVICES[@]}-1; i>=0; i-- )); do
+      s="${SERVICES[$i]}"
+      if declare -F "_stop_${s}_lib" >/dev/null; then "_stop_${s}_lib"; else "stop_$s"; fi
+    done
     ;;
   status)
     for s in "${SERVICES[@]}"; do "status_$s"; done

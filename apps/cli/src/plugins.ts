@@ -9,6 +9,8 @@ import { plugin as length } from "@empo/metric-length"
 import { plugin as specificity } from "@empo/metric-specificity"
 import { plugin as vad } from "@empo/metric-vad"
 import { sshExecutor } from "@empo/executor-ssh"
+import { slurmExecutor } from "@empo/executor-slurm"
+import { rayExecutor } from "@empo/executor-ray"
 import { dpoOptimizer } from "@empo/optimizer-dpo"
 import { ipoOptimizer } from "@empo/optimizer-ipo"
 import { ktoOptimizer } from "@empo/optimizer-kto"
@@ -28,6 +30,6 @@ export const stagePlugins: ReadonlyArray<StagePluginEntry> = [...builtinStages, 
 
 /** The catalogue every command looks plugins up in (provided once, by bin.ts through `runEmpo`). */
 // Executor kinds of the inventory (`empo run --executor NAME`); one plugin per kind.
-export const executorPlugins = [sshExecutor]
+export const executorPlugins = [sshExecutor, slurmExecutor, rayExecutor]
 
 export const PluginsLive: Layer.Layer<Plugins, DuplicatePluginError> = Plugins.layer({ metrics: metricPlugins, optimizers: optimizerPlugins, stages: stagePlugins, executors: executorPlugins })
