@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The quickstart end to end on loopback executors (CI): brings the loopback stack up, runs
+# The quickstart end to end on loopback executors, by hand (the tests run the same in apps/cli/test/executorSsh.test.ts): brings the loopback stack up, runs
 #   empo run experiments/quickstart.yaml --executor NAME --executors .empo/cluster/executors.yaml
 # for each NAME given (default: loopback-slurm loopback-ray) into a store of its own, and checks that every run
 # completed, that every worker stage's record names the executor, the host and the job id, that the stage ids are
