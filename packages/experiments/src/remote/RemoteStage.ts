@@ -270,6 +270,9 @@ export const makeRemoteStages = (setup: RemoteSetup, store: RunStore["Type"]) =>
       yield* fetchDir(host.transport, remoteContext.outputDir, context.outputDir, layout.cas).pipe(Effect.mapError(asStageFailure(name)))
       // The remote copy now lives in the host's CAS and `stages/<id>` (when a later stage needs it); the partial goes.
       yield* execOk(host.transport, ["rm", "-rf", "--", remoteContext.outputDir]).pipe(Effect.ignore)
+      // As the local runner does: a completed stage's checkpoints go, so a later run of the same stage id (a fresh
+      // store) trains from the start instead of "resuming" a finished training.
+      yield* execOk(host.transport, ["rm", "-rf", "--", remoteContext.checkpointDir]).pipe(Effect.ignore)
       return result
     }))
 
