@@ -6,6 +6,7 @@ import * as Layer from "effect/Layer"
 import { countsCommand } from "./commands/counts.ts"
 import { dataCommand } from "./commands/data.ts"
 import { doctorCommand } from "./commands/doctor.ts"
+import { epitomeCommand } from "./commands/epitome.ts"
 import { evalCommand } from "./commands/eval.ts"
 import { generateCommand } from "./commands/generate.ts"
 import { modelCommand } from "./commands/model.ts"
@@ -18,7 +19,7 @@ import { MainLayer } from "./MainLayer.ts"
 // Every command group lives in its own file under ./commands and is listed here, once.
 export const empo = Command.make("empo").pipe(
   Command.withDescription("EmPO Workbench: emotion-grounded preference data, DPO/IPO/KTO training, empathy metrics, sweeps"),
-  Command.withSubcommands([dataCommand, countsCommand, evalCommand, ...experimentCommands, tuiCommand, trainCommand, generateCommand, modelCommand, doctorCommand])
+  Command.withSubcommands([dataCommand, countsCommand, evalCommand, ...experimentCommands, tuiCommand, trainCommand, generateCommand, modelCommand, epitomeCommand, doctorCommand])
 )
 
 export const cli = Command.run(empo, { name: "empo", version: "0.1.0" })
