@@ -6,16 +6,15 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import { defineMetric, type EvalItem, keysWith, Metric, MetricError, MetricResource, MetricScores } from "@empo/core"
+import { defineMetric, type EvalItem, keysWith, Metric, MetricError, MetricScores } from "@empo/core"
 import { WorkerClient } from "@empo/core/Worker"
-import { finiteMean, hashModelFiles, scoreInWorker } from "@empo/metrics"
+import { finiteMean, hashModelFiles, modelReferenceResources, scoreInWorker, workerPath } from "@empo/metrics"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
-import { createHash } from "node:crypto"
 
 export const BertScoreParams = Schema.Struct({
-  /** A hub id (bert_score's English default `roberta-large`) or a local Hugging Face folder. */
+  /** A hub id (bert_score's English default `roberta-large`), a local Hugging Face folder, or `tiny:<corpus>`. */
   model: Schema.optionalWith(Schema.NonEmptyString, { default: () => "roberta-large" }),
   /** `hidden_states[layer]` (0 = embeddings); absent: bert_score's per-model default (17 for roberta-large). */
   layer: Schema.optional(Schema.Int.pipe(Schema.nonNegative())),
@@ -31,15 +30,6 @@ export type BertScoreParams = typeof BertScoreParams.Type
 
 const id = "bertscore"
 const version = "1.0.0"
-
-const modelResources = (ref: string) =>
-  Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const isFolder = yield* fs.stat(ref).pipe(Effect.map((info) => info.type === "Directory"), Effect.orElseSucceed(() => false))
-    if (isFolder) return yield* hashModelFiles(id, ref, { label: "model" })
-    // A hub id is resolved by the worker's own cache: the id stands for it.
-    return [new MetricResource({ name: `model:${ref}`, sha256: createHash("sha256").update(ref).digest("hex") })]
-  })
 
 export const plugin = defineMetric({
   manifest: {
@@ -57,13 +47,18 @@ export const plugin = defineMetric({
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const baseline = params.baseline === undefined ? [] : yield* hashModelFiles(id, [params.baseline], { label: "baseline" })
-    const resources = [...(yield* modelResources(params.model)), ...baseline]
+    const resources = [...(yield* modelReferenceResources(id, params.model, "model")), ...baseline]
     const worker = yield* WorkerClient
+    const workerParams = {
+      ...params,
+      model: yield* workerPath(params.model),
+      ...(params.baseline === undefined ? {} : { baseline: yield* workerPath(params.baseline) })
+    }
     const score = Effect.fn("bertscore.score")(function* (items: ReadonlyArray<EvalItem>) {
       if (items.length > 0 && items.every((item) => item.target === undefined)) {
         return yield* new MetricError({ metric: id, inputFault: true, reason: "needs the gold listener turn of each item as its reference (column `gen_targets`, JSONL key `target`)" })
       }
-      const scored = yield* scoreInWorker(worker, id, params, items).pipe(Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path))
+      const scored = yield* scoreInWorker(worker, id, workerParams, items).pipe(Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path))
       const aggregate = { p: finiteMean(scored.perItem["p"] ?? []), r: finiteMean(scored.perItem["r"] ?? []), f1: finiteMean(scored.perItem["f1"] ?? []) }
       return new MetricScores({ metric: id, version, params, resources, perItem: scored.perItem, aggregate, meta: scored.meta })
     })

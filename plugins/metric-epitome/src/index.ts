@@ -6,21 +6,26 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import { defineMetric, type EvalItem, keysWith, Metric, MetricError, MetricResource, MetricScores } from "@empo/core"
+import { defineMetric, type EvalItem, keysWith, Metric, MetricError, MetricScores } from "@empo/core"
 import { defineWorkerMethod, WorkerClient } from "@empo/core/Worker"
-import { finiteMean, hashModelFiles, scoreInWorker } from "@empo/metrics"
+import { finiteMean, hashModelFiles, modelReferenceResources, scoreInWorker, tinyPrefix, workerPath } from "@empo/metrics"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
-import { createHash } from "node:crypto"
 
 export const mechanisms = ["ER", "IP", "EX"] as const
 export type Mechanism = (typeof mechanisms)[number]
 
 export const EpitomeParams = Schema.Struct({
-  /** A folder with `finetuned_ER.pth`, `finetuned_IP.pth` and `finetuned_EX.pth`. */
+  /**
+   * A folder with `finetuned_ER.pth`, `finetuned_IP.pth` and `finetuned_EX.pth`; or `tiny:<seed>`, classifiers
+   * with seeded random heads on `encoder` built on the fly (real forward passes, meaningless levels: CPU demos).
+   */
   checkpoints: Schema.NonEmptyString,
-  /** The base RoBERTa whose config and tokenizer the checkpoints fit: a hub id (`roberta-base`) or a local HF folder. */
+  /**
+   * The base RoBERTa whose config and tokenizer the checkpoints fit: a hub id (`roberta-base`), a local HF folder,
+   * or `tiny:<corpus>` (a tiny RoBERTa the worker builds from that text file once and caches).
+   */
   encoder: Schema.optionalWith(Schema.NonEmptyString, { default: () => "roberta-base" }),
   /** Truncation of each text in tokens, special tokens included (EmPO: 64). */
   maxLength: Schema.optionalWith(Schema.Int.pipe(Schema.between(4, 512)), { default: () => 64 }),
@@ -34,17 +39,20 @@ const version = "1.0.0"
 /** The checkpoint file of mechanism `m` in `folder`. */
 export const checkpointFile = (path: Path.Path, folder: string, m: Mechanism) => path.join(folder, `finetuned_${m}.pth`)
 
-/**
- * The files a model reference stands for: every file of a local folder, or (a hub id, resolved by the worker's own
- * cache) the id itself, so that changing either misses the metric cache.
- */
-export const modelResources = (metric: string, ref: string, label: string) =>
+/** The three checkpoint files of a folder, hashed; a missing folder or file is an input fault naming it. */
+const checkpointFiles = (fs: FileSystem.FileSystem, path: Path.Path, folder: string) =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const isFolder = yield* fs.stat(ref).pipe(Effect.map((info) => info.type === "Directory"), Effect.orElseSucceed(() => false))
-    if (isFolder) return yield* hashModelFiles(metric, ref, { label })
-    return [new MetricResource({ name: `${label}:${ref}`, sha256: createHash("sha256").update(ref).digest("hex") })]
-  })
+    const fail = (reason: string) => new MetricError({ metric: id, reason, inputFault: true })
+    const isFolder = yield* fs.stat(folder).pipe(Effect.map((info) => info.type === "Directory"), Effect.orElseSucceed(() => false))
+    if (!isFolder) return yield* fail(`checkpoint folder not found: ${folder}`)
+    const files = mechanisms.map((m) => checkpointFile(path, folder, m))
+    for (const file of files) {
+      if (!(yield* fs.exists(file).pipe(Effect.orElseSucceed(() => false)))) {
+        return yield* fail(`checkpoint folder ${folder} is missing ${path.basename(file)} (it needs finetuned_ER.pth, finetuned_IP.pth and finetuned_EX.pth)`)
+      }
+    }
+    return yield* hashModelFiles(id, files, { label: "checkpoints" })
+  }).pipe(Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path))
 
 const levelKeys = Object.fromEntries(mechanisms.flatMap((m) => ["pred", "gt"].flatMap((kind) =>
   [0, 1, 2].map((level) => [`${kind}_${m}_n${level}`, `${kind === "pred" ? "" : "gold "}${m} level-${level} count`] as const))))
@@ -70,16 +78,13 @@ export const plugin = defineMetric({
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const fail = (reason: string) => new MetricError({ metric: id, reason, inputFault: true })
-    const isFolder = yield* fs.stat(params.checkpoints).pipe(Effect.map((info) => info.type === "Directory"), Effect.orElseSucceed(() => false))
-    if (!isFolder) return yield* fail(`checkpoint folder not found: ${params.checkpoints}`)
-    const files = mechanisms.map((m) => checkpointFile(path, params.checkpoints, m))
-    for (const file of files) {
-      if (!(yield* fs.exists(file).pipe(Effect.orElseSucceed(() => false)))) {
-        return yield* fail(`checkpoint folder ${params.checkpoints} is missing ${path.basename(file)} (it needs finetuned_ER.pth, finetuned_IP.pth and finetuned_EX.pth)`)
-      }
-    }
-    const resources = [...(yield* hashModelFiles(id, files, { label: "checkpoints" })), ...(yield* modelResources(id, params.encoder, "encoder"))]
+    const encoderResources = yield* modelReferenceResources(id, params.encoder, "encoder")
     const worker = yield* WorkerClient
+    const checkpointResources = params.checkpoints.startsWith(tinyPrefix)
+      ? yield* modelReferenceResources(id, params.checkpoints, "checkpoints")
+      : yield* checkpointFiles(fs, path, params.checkpoints)
+    const resources = [...checkpointResources, ...encoderResources]
+    const workerParams = { ...params, checkpoints: yield* workerPath(params.checkpoints), encoder: yield* workerPath(params.encoder) }
     const score = Effect.fn("epitome.score")(function* (items: ReadonlyArray<EvalItem>) {
       // Checked here so that a file the metric cannot use never starts Python.
       if (items.length > 0 && items.every((item) => item.context === "")) {
@@ -88,7 +93,7 @@ export const plugin = defineMetric({
       if (items.length > 0 && items.every((item) => item.target === undefined)) {
         return yield* fail("needs the gold listener turn of each item (column `gen_targets`, JSONL key `target`) to compare levels with")
       }
-      const scored = yield* scoreInWorker(worker, id, params, items).pipe(Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path))
+      const scored = yield* scoreInWorker(worker, id, workerParams, items).pipe(Effect.provideService(FileSystem.FileSystem, fs), Effect.provideService(Path.Path, path))
       const aggregate: Record<string, number> = {}
       for (const m of mechanisms) {
         for (const kind of ["diff", "pred", "gt"]) aggregate[`${kind}_${m}`] = finiteMean(scored.perItem[`${kind}_${m}`] ?? [])

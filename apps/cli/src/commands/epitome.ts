@@ -7,6 +7,8 @@ import { EpitomeTrainMethod, type Mechanism, mechanisms as allMechanisms } from 
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as fs from "node:fs"
+import * as path from "node:path"
 
 const data = Options.directory("data", { exists: "yes" }).pipe(Options.withDescription("EPITOME folder with train.csv, val.csv, test.csv (e.g. ../shared/data/epitome)"))
 const encoder = Options.text("encoder").pipe(Options.withDescription("base RoBERTa: a local HF folder (e.g. from `empo model tiny-encoder`) or a hub id (roberta-base)"))
@@ -35,10 +37,11 @@ const pct = (x: number) => x.toFixed(3)
 const trainCommand = Command.make("train", { data, encoder, out, mechanisms, epochs, lr, batchSize, maxLength, seed, limit, json }, (flags) =>
   Effect.gen(function* () {
     const chosen = yield* parseMechanisms(flags.mechanisms)
+    // The worker runs in <repo>/python: local paths travel absolute.
     const result = yield* callMethod(EpitomeTrainMethod, {
-      data: flags.data,
-      encoder: flags.encoder,
-      outputDir: flags.out,
+      data: path.resolve(flags.data),
+      encoder: fs.existsSync(flags.encoder) || flags.encoder.startsWith(".") ? path.resolve(flags.encoder) : flags.encoder,
+      outputDir: path.resolve(flags.out),
       mechanisms: chosen,
       epochs: flags.epochs,
       lr: flags.lr,

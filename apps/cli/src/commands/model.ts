@@ -6,6 +6,7 @@ import { TinyEncoderMethod } from "@empo/metric-epitome"
 import { TinyModelRequest, TrainingBackend } from "@empo/core/Training"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import * as NodePath from "node:path"
 
 const corpus = Options.file("corpus", { exists: "yes" }).pipe(Options.withDescription("dialogues: an ED CSV (utterance or sp1/sp2 columns) or SFT/pair JSONL"))
 const out = Options.text("out").pipe(Options.withDescription("output folder (HF format: config, weights, tokenizer, chat template)"))
@@ -41,7 +42,7 @@ const encoderHeads = Options.integer("heads").pipe(Options.withDefault(2), Optio
 const tinyEncoderCommand = Command.make("tiny-encoder", { corpus: encoderCorpus, out: encoderOut, hidden: encoderHidden, layers: encoderLayers, heads: encoderHeads, vocab, seed }, (flags) =>
   Effect.gen(function*() {
     const info = yield* callMethod(TinyEncoderMethod, {
-      corpus: flags.corpus, outputDir: flags.out, hidden: flags.hidden, layers: flags.layers, heads: flags.heads, vocab: flags.vocab, seed: flags.seed
+      corpus: NodePath.resolve(flags.corpus), outputDir: NodePath.resolve(flags.out), hidden: flags.hidden, layers: flags.layers, heads: flags.heads, vocab: flags.vocab, seed: flags.seed
     })
     yield* Console.log(`tiny RoBERTa encoder: ${info.parameters} parameters, vocabulary ${info.vocabSize} (BPE on ${info.texts} texts) → ${info.outputDir}`)
   }).pipe(Effect.provide(WorkerClientLive()))).pipe(
