@@ -1,6 +1,6 @@
 """The long-lived worker: reads requests from stdin, runs one at a time, streams events back.
 
-Requests: ``{"id": n, "_tag": "versions"|"train"|"generate"|"tinyModel"|<plugin method>, "payload": {...}}``,
+Requests: ``{"id": n, "_tag": "versions"|"train"|"generate"|"tinyModel"|"score"|"tinyEncoder"|"epitomeTrain"|<plugin method>, "payload": {...}}``,
 ``{"id": n, "_tag": "cancel", "target": m}`` and ``{"id": n, "_tag": "shutdown"}``.
 Messages: ``ready``, ``event`` (id + event), ``result`` (id + value), ``error`` (id, kind, type, message,
 traceback) and ``protocolError`` for an unreadable request line. Methods that no built-in serves come from the
@@ -29,6 +29,7 @@ TRACEBACK_LINES = 30
 def _handlers() -> dict[str, Handler]:
     # Imported lazily so `versions` and protocol errors answer before torch is loaded.
     from empo_worker import diagnostics, generate, tiny, train, versions
+    from empo_worker.metrics import encoder, run_score
 
     return {
         "versions": versions.run,
@@ -36,7 +37,17 @@ def _handlers() -> dict[str, Handler]:
         "generate": generate.run,
         "tinyModel": tiny.run,
         "throughput": diagnostics.run,
+        "score": run_score,
+        "tinyEncoder": encoder.run_tiny_encoder,
+        "epitomeTrain": _epitome_train,
     }
+
+
+def _epitome_train(payload: dict[str, Any], emit: Any, cancel: threading.Event) -> Any:
+    # Imported on use: the EPITOME module pulls in torch and transformers.
+    from empo_worker.metrics import epitome
+
+    return epitome.run_train(payload, emit, cancel)
 
 
 def _tail(text: str) -> str:

@@ -7,6 +7,7 @@ import { benchmarkCommand } from "./commands/benchmark.ts"
 import { countsCommand } from "./commands/counts.ts"
 import { dataCommand } from "./commands/data.ts"
 import { doctorCommand } from "./commands/doctor.ts"
+import { epitomeCommand } from "./commands/epitome.ts"
 import { evalCommand } from "./commands/eval.ts"
 import { generateCommand } from "./commands/generate.ts"
 import { humanCommand } from "./commands/human.ts"
@@ -21,7 +22,7 @@ import { MainLayer } from "./MainLayer.ts"
 // Every command group lives in its own file under ./commands and is listed here, once.
 export const empo = Command.make("empo").pipe(
   Command.withDescription("EmPO Workbench: emotion-grounded preference data, DPO/IPO/KTO training, empathy metrics, sweeps"),
-  Command.withSubcommands([dataCommand, countsCommand, evalCommand, ...experimentCommands, reportCommand, tuiCommand, trainCommand, generateCommand, modelCommand, benchmarkCommand, doctorCommand, humanCommand])
+  Command.withSubcommands([dataCommand, countsCommand, evalCommand, ...experimentCommands, reportCommand, tuiCommand, trainCommand, generateCommand, modelCommand, epitomeCommand, benchmarkCommand, doctorCommand, humanCommand])
 )
 
 export const cli = Command.run(empo, { name: "empo", version: "0.1.0" })

@@ -2,8 +2,10 @@ import type { DuplicatePluginError, MetricPlugin } from "@empo/core"
 import type { OptimizerPlugin } from "@empo/core/Optimizer"
 import { builtinStages } from "@empo/experiments"
 import { Plugins, type StagePluginEntry } from "@empo/experiments/Plugins"
+import { plugin as bertscore } from "@empo/metric-bertscore"
 import { plugin as distinct } from "@empo/metric-distinct"
 import { plugin as diversity } from "@empo/metric-diversity"
+import { plugin as epitome } from "@empo/metric-epitome"
 import { plugin as epitomeSaved } from "@empo/metric-epitome-saved"
 import { plugin as length } from "@empo/metric-length"
 import { plugin as specificity } from "@empo/metric-specificity"
@@ -20,7 +22,7 @@ import type * as Layer from "effect/Layer"
 
 // The app's built-in plugins, listed explicitly (no scanning, no dynamic import). A new metric plugin is
 // one folder under plugins/ plus one entry here.
-export const metricPlugins: ReadonlyArray<MetricPlugin> = [vad, specificity, diversity, distinct, length, epitomeSaved]
+export const metricPlugins: ReadonlyArray<MetricPlugin> = [vad, specificity, diversity, distinct, length, epitomeSaved, epitome, bertscore]
 
 // Training stages; the plugin id is the `--stage` value of `empo train`.
 export const optimizerPlugins: ReadonlyArray<OptimizerPlugin> = [sftOptimizer, dpoOptimizer, ipoOptimizer, ktoOptimizer]

@@ -23,7 +23,7 @@ const help = (args: ReadonlyArray<string>, terminal: HelpTerminal) =>
 const ESC = "\u001b["
 const commands = [
   [], ["data", "inspect"], ["data", "build"], ["data", "items"], ["data", "download"], ["counts", "build"], ["eval"], ["run"],
-  ["runs", "ls"], ["runs", "show"], ["compare"], ["report"], ["tui"], ["train"], ["generate"], ["model", "tiny"], ["benchmark"], ["doctor"]
+  ["runs", "ls"], ["runs", "show"], ["compare"], ["report"], ["tui"], ["train"], ["generate"], ["model", "tiny"], ["model", "tiny-encoder"], ["epitome", "train"], ["benchmark"], ["doctor"]
 ]
 /** Lines @effect/cli adds to every option, which say nothing about what it is for. */
 const libraryLine = /^(This (setting|argument|option) .*|One of the following: .*|A true or false value\.|An integer\.|A floating point number\.|An existing (file|directory)\.|A user-defined piece of text\.|Defaults? .*)$/

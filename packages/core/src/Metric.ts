@@ -38,7 +38,9 @@ export class MetricScores extends Schema.Class<MetricScores>("MetricScores")({
   /** Per-item columns, each as long as the item list (NaN where a value is undefined). */
   perItem: Schema.Record({ key: Schema.String, value: Schema.Array(Schema.Number) }),
   /** Corpus-level numbers, e.g. `nidf_mean`, `compression_ratio`. */
-  aggregate: Schema.Record({ key: Schema.String, value: Schema.Number })
+  aggregate: Schema.Record({ key: Schema.String, value: Schema.Number }),
+  /** Facts about how the numbers were made that are not numbers (e.g. BERTScore's hash string, the device). */
+  meta: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String }))
 }) {}
 
 /** A metric failed: bad items (missing fields it needs), unreadable resources, or a bug. */

@@ -55,7 +55,7 @@ export const writeResults = Effect.fn("Results.write")(function* (outDir: string
   const fs = yield* FileSystem.FileSystem
   const path = yield* Path.Path
   yield* fs.makeDirectory(outDir, { recursive: true }).pipe(Effect.mapError((cause) => new IoError({ operation: "create directory", path: outDir, cause })))
-  const summary = { ...summarize(result), itemsHash: result.itemsHash, metricInfo: Object.fromEntries(result.scores.map((s) => [s.metric, { version: s.version, params: s.params, resources: s.resources }])) }
+  const summary = { ...summarize(result), itemsHash: result.itemsHash, metricInfo: Object.fromEntries(result.scores.map((s) => [s.metric, { version: s.version, params: s.params, resources: s.resources, ...(s.meta === undefined ? {} : { meta: s.meta }) }])) }
   yield* writeAtomic(fs, path.join(outDir, "scores.jsonl"), renderPerItemJsonl(items, result.scores))
   yield* writeAtomic(fs, path.join(outDir, "scores.csv"), renderPerItemCsv(items, result.scores))
   yield* writeAtomic(fs, path.join(outDir, "summary.json"), JSON.stringify(summary, null, 2) + "\n")

@@ -104,6 +104,8 @@ const renderSummary = (file: string, result: RunResult): string => {
     lines.push(`  ${s.metric}`)
     const width = Math.max(...Object.keys(s.aggregate).map((k) => k.length))
     for (const [key, value] of Object.entries(s.aggregate)) lines.push(`    ${key.padEnd(width)}  ${fmt(value)}`)
+    // e.g. BERTScore's hash string: numbers made with other settings must not be compared silently.
+    for (const [key, value] of Object.entries(s.meta ?? {})) lines.push(`    (${key}: ${value})`)
   }
   return lines.join("\n")
 }

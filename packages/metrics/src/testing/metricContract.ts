@@ -39,6 +39,8 @@ export interface ContractOptions<P> {
   readonly checkParams?: (params: P) => void
   /** The worker a plugin that declares `python` scores through (a real worker, or a fake for unit tests). */
   readonly worker?: Layer.Layer<WorkerClient>
+  /** Milliseconds per scoring test (a real worker loads torch and a model first); vitest's default otherwise. */
+  readonly timeout?: number
 }
 
 /**
@@ -94,7 +96,7 @@ export const metricContract = <P>(plugin: MetricPlugin<P>, options: ContractOpti
         for (const [column, values] of Object.entries(scores.perItem)) assert.strictEqual(values.length, items.length, `column ${column}`)
         for (const [key, value] of Object.entries(scores.aggregate)) assert.isTrue(Number.isFinite(value), `aggregate ${key} = ${value}`)
         for (const key of Object.keys(plugin.manifest.keys)) assert.property(scores.aggregate, key)
-      }))
+      }), options.timeout)
 
     it.effect("is deterministic", () =>
       Effect.gen(function* () {
@@ -103,6 +105,6 @@ export const metricContract = <P>(plugin: MetricPlugin<P>, options: ContractOpti
         const second = yield* metric.score(items)
         assert.deepStrictEqual(second.perItem, first.perItem)
         assert.deepStrictEqual(second.aggregate, first.aggregate)
-      }))
+      }), options.timeout)
   })
 }
