@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's main job: set up, run experiments/quickstart.yaml on CPU (tiny model → SFT → DPO ×2 β and KTO →
-# generations → feature metrics), then print the comparison. Rerunning resumes where it stopped.
+# generations → feature and neural metrics), then print the comparison and write the report (reports/quickstart). Rerunning resumes where it stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
@@ -13,3 +13,4 @@ if [ -z "${EMPO_PUNKT:-}" ] && [ -n "${EMPO_DATA_DIR:-}" ] && [ -f "$EMPO_DATA_D
 fi
 npx empo run experiments/quickstart.yaml
 npx empo compare quickstart
+npx empo report quickstart
