@@ -17,7 +17,8 @@ PIDS="$BASE/pids"
 SSH_PORT="${EMPO_CLUSTER_SSH_PORT:-2222}"
 # The remote Python of the loopback host: the repo's venv (a symlink in worktrees).
 REMOTE_PYTHON="${EMPO_CLUSTER_PYTHON:-$REPO/.venv/bin/python}"
-SERVICES=(sshd slurm ray)
+# EMPO_CLUSTER_SERVICES picks a subset (a test's private sshd must not start a second munged beside CI's stack).
+read -r -a SERVICES <<< "${EMPO_CLUSTER_SERVICES:-sshd slurm ray}"
 
 mkdir -p "$PIDS"
 

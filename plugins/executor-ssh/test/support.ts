@@ -30,7 +30,8 @@ export interface LoopbackStack {
 export const startStack = async (): Promise<LoopbackStack> => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "empo-stack-"))
   const port = await freePort()
-  const env = { ...process.env, EMPO_CLUSTER_DIR: dir, EMPO_CLUSTER_SSH_PORT: String(port) }
+  // Only sshd: this private stack sits beside the shared one (CI's Slurm and Ray).
+  const env = { ...process.env, EMPO_CLUSTER_DIR: dir, EMPO_CLUSTER_SSH_PORT: String(port), EMPO_CLUSTER_SERVICES: "sshd" }
   execFileSync("bash", [stackScript, "up"], { env, stdio: ["ignore", "ignore", "pipe"] })
   const listener = Number(fs.readFileSync(path.join(dir, "pids/sshd.pid"), "utf8").split(" ")[0])
   return {
