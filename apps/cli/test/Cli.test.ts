@@ -82,7 +82,7 @@ describe("runEmpo with another plugin catalogue", () => {
       const error = failure(exit)
       assert.strictEqual(error._tag, "UnknownPluginError")
       assert.strictEqual(error.exitCode, 2)
-      assert.strictEqual(error.message, "unknown metric `exclaim`; known metrics: vad, specificity, diversity, distinct, length, epitome-saved")
+      assert.strictEqual(error.message, "unknown metric `exclaim`; known metrics: vad, specificity, diversity, distinct, length, epitome-saved, epitome, bertscore")
     }))
 
   it.effect("`empo train` looks its stage up in the catalogue; a catalogue with a repeated id is refused", () =>

@@ -6,6 +6,8 @@ import { plugin as distinct } from "@empo/metric-distinct"
 import { plugin as length } from "@empo/metric-length"
 import { plugin as specificity } from "@empo/metric-specificity"
 import { plugin as vad } from "@empo/metric-vad"
+import { plugin as epitome } from "@empo/metric-epitome"
+import { plugin as bertscore } from "@empo/metric-bertscore"
 import { dpoOptimizer } from "@empo/optimizer-dpo"
 import { ktoOptimizer } from "@empo/optimizer-kto"
 import { sftOptimizer } from "@empo/optimizer-sft"
@@ -19,7 +21,7 @@ import { loadExperiment } from "../src/SpecLoader.ts"
 import { datasetKind, StageFiles } from "../src/stages/index.ts"
 
 const quickstart = path.join(repoRoot(), "experiments/quickstart.yaml")
-const Env = Layer.merge(NodeContext.layer, Plugins.layer({ optimizers: [sftOptimizer, dpoOptimizer, ktoOptimizer], metrics: [vad, specificity, distinct, length] }))
+const Env = Layer.merge(NodeContext.layer, Plugins.layer({ optimizers: [sftOptimizer, dpoOptimizer, ktoOptimizer], metrics: [vad, specificity, distinct, length, epitome, bertscore] }))
 const sha256 = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex")
 
 describe("dataset stages write a manifest that is true to their file", () => {

@@ -5,6 +5,8 @@ import { plugin as diversity } from "@empo/metric-diversity"
 import { plugin as length } from "@empo/metric-length"
 import { plugin as specificity } from "@empo/metric-specificity"
 import { plugin as vad } from "@empo/metric-vad"
+import { plugin as epitome } from "@empo/metric-epitome"
+import { plugin as bertscore } from "@empo/metric-bertscore"
 import { dpoOptimizer } from "@empo/optimizer-dpo"
 import { ipoOptimizer } from "@empo/optimizer-ipo"
 import { ktoOptimizer } from "@empo/optimizer-kto"
@@ -26,7 +28,7 @@ const experiments = path.join(root, "experiments")
 // The app's real plugins, as apps/cli/src/plugins.ts lists them.
 const RealPlugins = Plugins.layer({
   optimizers: [sftOptimizer, dpoOptimizer, ipoOptimizer, ktoOptimizer],
-  metrics: [vad, specificity, diversity, distinct, length],
+  metrics: [vad, specificity, diversity, distinct, length, epitome, bertscore],
   stages: [...builtinStages, benchmarkStage]
 })
 const env = (effect: Effect.Effect<void, unknown, Plugins | NodeContext.NodeContext>) =>

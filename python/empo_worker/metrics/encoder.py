@@ -162,5 +162,17 @@ def resolve_encoder(ref: str) -> str:
     digest = hashlib.sha256(corpus.read_bytes() + repr(sorted(TINY_SETTINGS.items())).encode()).hexdigest()[:16]
     folder = cache_dir() / "tiny-encoders" / digest
     if not (folder / "config.json").is_file():
-        build_encoder(corpus_texts(str(corpus)), folder, **TINY_SETTINGS)
+        # Built aside and renamed into place: two workers (concurrent evaluate stages) may build it at once; the
+        # first rename wins and the other's identical copy is dropped.
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{digest}-", dir=folder.parent))
+        try:
+            build_encoder(corpus_texts(str(corpus)), staging, **TINY_SETTINGS)
+            try:
+                os.rename(staging, folder)
+            except OSError:
+                if not (folder / "config.json").is_file():
+                    raise
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return str(folder)

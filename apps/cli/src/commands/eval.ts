@@ -40,7 +40,7 @@ const format = Options.choice("format", PredictionsFormat.literals).pipe(
 )
 const metrics = Options.text("metrics").pipe(
   Options.optional,
-  Options.withDescription("comma-separated metric ids (an unknown id lists the known ones); default: every metric plugin that applies")
+  Options.withDescription("comma-separated metric ids (an unknown id lists the known ones); default: every feature metric that applies (neural ones such as epitome and bertscore need their model named: --metrics and --param)")
 )
 const responseColumn = Options.text("response-column").pipe(
   Options.optional,
@@ -80,7 +80,10 @@ const chooseMetrics = (requested: Option.Option<string>, loaded: Predictions, is
   Effect.gen(function* () {
     const plugins = yield* Plugins
     const ids = Option.match(requested, {
-      onNone: () => plugins.ids("metric").filter((id) => id !== "epitome-saved" || (hasSavedEpitome(loaded) && !isHuman)),
+      // By default the feature metrics: a neural one (its manifest names a Python side) needs a model named with
+      // --metrics and --param (epitome's checkpoints, bertscore's encoder), which a default cannot guess.
+      onNone: () => plugins.metrics.filter((p) => p.manifest.python === undefined).map((p) => p.manifest.id)
+        .filter((id) => id !== "epitome-saved" || (hasSavedEpitome(loaded) && !isHuman)),
       onSome: (list) => list.split(",").map((s) => s.trim()).filter((s) => s !== "")
     })
     if (ids.length === 0) return yield* fail("--metrics lists no metric", "metrics")
