@@ -220,6 +220,23 @@ def make_trainer(stage: str, model: Any, peft_config: Any, config: Any, tokenize
     return KTOTrainer(**kwargs)
 
 
+def preemption_agreed(args: Any) -> bool:
+    """Whether to checkpoint and stop after this step. Under ``accelerate launch`` (several processes) the signal
+    reaches the ranks at slightly different steps: they agree through an all-reduce, or one rank would stop while
+    the others wait for it in the next step's collective."""
+    import torch.distributed as dist
+
+    if not (dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1):
+        return PREEMPTION.is_set()
+    import torch
+
+    flag = torch.tensor([1 if PREEMPTION.is_set() else 0], device=args.device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    if int(flag.item()) == 1:
+        PREEMPTION.set()
+    return PREEMPTION.is_set()
+
+
 def make_event_callback(emit: Emit, cancel: threading.Event, started: dict[str, Any], resumed: bool) -> Any:
     from transformers import TrainerCallback
 
@@ -249,7 +266,7 @@ def make_event_callback(emit: Emit, cancel: threading.Event, started: dict[str, 
             self.step_clock = now
             if cancel.is_set():
                 raise Cancelled("training cancelled")
-            if PREEMPTION.is_set():
+            if preemption_agreed(args):
                 # The Trainer saves checkpoint-<step> right after this callback, then leaves its loop.
                 control.should_save = True
                 control.should_training_stop = True

@@ -80,8 +80,21 @@ export interface RemoteHost {
 /** Where one stage runs: a host and the GPUs reserved for it (released when the reservation's scope closes). */
 export interface Placement {
   readonly host: RemoteHost
-  /** GPU indices on the host (`CUDA_VISIBLE_DEVICES`); empty on a CPU host. */
+  /** GPU indices on the host (`CUDA_VISIBLE_DEVICES`) where the executor assigns them (SSH); else empty. */
   readonly gpus: ReadonlyArray<number>
+  /**
+   * How many GPUs the stage has: `gpus.length` on SSH; on Slurm and Ray what the job asks the engine for (`gres`,
+   * `num_gpus`). A training stage with more than one runs under `accelerate launch`.
+   */
+  readonly gpuCount: number
+}
+
+/** What a stage asks {@link RemoteExecutor.reserve} for. */
+export interface ReserveRequest {
+  /** The inventory's `gpusPerStage` for the stage's kind; absent = the executor's default (one slot, no GPUs…). */
+  readonly gpus?: number | undefined
+  /** A reattached job keeps its host. */
+  readonly host?: string | undefined
 }
 
 /** A worker request to run as one remote job. */
@@ -99,6 +112,7 @@ export interface RemoteJobSpec {
   readonly env: Readonly<Record<string, string>>
   /** Secrets (HF_TOKEN …): only ever passed through the launched process's environment, never argv, files or logs. */
   readonly secretEnv: Readonly<Record<string, string>>
+  /** {@link Placement.gpuCount}: Slurm asks `gres=gpu:N`, Ray `num_gpus=N`. */
   readonly gpus: number
 }
 
@@ -151,8 +165,11 @@ export interface RemoteExecutor {
   /** Stages it runs at once: GPU slots across hosts (hosts × gpus, or the configured limit). */
   readonly capacity: number
   readonly hosts: ReadonlyArray<RemoteHost>
-  /** Waits for `gpus` free GPU slots (on `host` when given: a reattached job keeps its place); released with the scope. */
-  readonly reserve: (request: { readonly gpus: number; readonly host?: string }) => Effect.Effect<Placement, ExecutorError, Scope.Scope>
+  /**
+   * Waits for the stage's GPUs (all on one host; on `host` when given: a reattached job keeps its place); released
+   * with the scope. A request no host can ever satisfy fails at once.
+   */
+  readonly reserve: (request: ReserveRequest) => Effect.Effect<Placement, ExecutorError, Scope.Scope>
   /** Starts the job detached from this process; idempotent for one key (a second launch returns the first job). */
   readonly launch: (placement: Placement, spec: RemoteJobSpec) => Effect.Effect<JobRef, ExecutorError | TransportError>
   /**

@@ -33,8 +33,32 @@ export const ExecutorName = Schema.String.pipe(Schema.pattern(/^[A-Za-z0-9][A-Za
 export const PlacementTarget = Schema.Literal("executor", "local")
 export type PlacementTarget = typeof PlacementTarget.Type
 
+/** The `accelerate launch` backends of a training stage with more than one GPU (python/empo_worker/multi_gpu.py). */
+export const AccelerateBackend = Schema.Literal("ddp", "deepspeed", "fsdp")
+
+/**
+ * How a training stage that gets more than one GPU starts: `accelerate launch` with a generated config, one process
+ * per GPU (DDP by default). `options` go into the config's `deepspeed_config` / `fsdp_config` with accelerate's own
+ * keys (`zero_stage: 3`, `offload_optimizer_device: cpu`, `fsdp_sharding_strategy: FULL_SHARD` …).
+ */
+export class AccelerateSpec extends Schema.Class<AccelerateSpec>("AccelerateSpec")({
+  backend: Schema.optionalWith(AccelerateBackend, { default: () => "ddp" as const }),
+  options: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Union(Schema.String, Schema.Number, Schema.Boolean) }), { default: () => ({}) }),
+  /** On a host without GPUs, train with this many CPU processes (gloo): the multi-process path without GPUs (tests). */
+  cpuProcesses: Schema.optional(PositiveInt)
+}) {}
+
+const GpuCount = Schema.Number.pipe(Schema.nonNegative())
+
 /** Fields every executor kind has. */
 const common = {
+  /**
+   * GPUs one stage gets: a number for every GPU stage, or per node kind (`{ train: 4, generate: 1 }`). A training
+   * stage with more than one starts under `accelerate launch` (see `accelerate`). Unset: one GPU slot per stage on
+   * an SSH GPU host, the inventory's `gres` (or none) on Slurm, no GPU on Ray. Not part of any stage id.
+   */
+  gpusPerStage: Schema.optional(Schema.Union(GpuCount, Schema.Record({ key: Schema.String, value: GpuCount }))),
+  accelerate: Schema.optionalWith(AccelerateSpec, { default: () => new AccelerateSpec({}) }),
   /**
    * Per node kind (`train`, `generate`, `tiny-model`, `dataset`, `items`, `evaluate`, a plugin's kind): `executor` or
    * `local`. Unlisted kinds follow their pool: `compute` (worker, GPU) stages go to the executor, `local` ones stay.
@@ -110,8 +134,6 @@ export class RayExecutorSpec extends Schema.Class<RayExecutorSpec>("RayExecutorS
   address: Schema.NonEmptyString,
   python: Schema.optionalWith(Schema.NonEmptyString, { default: () => "python3" }),
   workDir: Schema.optional(Schema.NonEmptyString),
-  /** `num_gpus` of each stage's task. */
-  gpusPerStage: Schema.optionalWith(Schema.Number.pipe(Schema.nonNegative()), { default: () => 0 }),
   maxJobs: Schema.optionalWith(PositiveInt, { default: () => 4 }),
   ...common
 }) {}
@@ -134,7 +156,14 @@ export const InventoryFile = Schema.Struct({
 })
 
 /** An executor entry: a built-in kind or a plugin's (its `kind` and whatever the plugin decoded). */
-export type ExecutorEntry = SshExecutorSpec | SlurmExecutorSpec | RayExecutorSpec | LocalExecutorSpec | { readonly kind: string; readonly placement: Readonly<Record<string, PlacementTarget>>; readonly env: Readonly<Record<string, string>>; readonly forwardEnv: ReadonlyArray<string> }
+export type ExecutorEntry = SshExecutorSpec | SlurmExecutorSpec | RayExecutorSpec | LocalExecutorSpec | {
+  readonly kind: string
+  readonly placement: Readonly<Record<string, PlacementTarget>>
+  readonly env: Readonly<Record<string, string>>
+  readonly forwardEnv: ReadonlyArray<string>
+  readonly gpusPerStage?: number | Readonly<Record<string, number>> | undefined
+  readonly accelerate: AccelerateSpec
+}
 
 /** A decoded inventory: where it came from (relative paths resolve against its folder) and its entries by name. */
 export interface Inventory {
@@ -208,3 +237,7 @@ export const placementOf = (entry: ExecutorEntry, kind: string, pool: "compute" 
 /** The inventory Schemas of a catalogue: the built-in kinds, and each executor plugin's own `config` by its kind. */
 export const executorKindsOf = (plugins: ReadonlyArray<{ readonly executorKind: string; readonly config: Schema.Schema<any, any> }>): Readonly<Record<string, Schema.Schema<any, any>>> =>
   ({ ...builtinExecutorSpecs, ...Object.fromEntries(plugins.map((p) => [p.executorKind, p.config])) })
+
+/** The GPUs an entry gives a stage of node kind `kind`, or `undefined` for the executor's default. */
+export const gpusPerStageOf = (entry: ExecutorEntry, kind: string): number | undefined =>
+  typeof entry.gpusPerStage === "number" ? entry.gpusPerStage : entry.gpusPerStage?.[kind]

@@ -5,7 +5,8 @@ import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { inventoryPath, loadInventory, placementOf, SshExecutorSpec } from "../src/Inventory.ts"
+import { gpusPerStageOf, inventoryPath, loadInventory, placementOf, RayExecutorSpec, SshExecutorSpec } from "../src/Inventory.ts"
+import { trainLaunch } from "../src/remote/RemoteStage.ts"
 import { fetchDir, filesOfDir, localTransport, quoteArgv, sendFiles } from "../src/remote/Transport.ts"
 
 const temp = () => fs.mkdtempSync(path.join(os.tmpdir(), "empo-exec-"))
@@ -61,6 +62,48 @@ describe("executor inventory", () => {
     const missing = yield* Effect.flip(loadInventory(path.join(dir, "absent.yaml")))
     assert.strictEqual(missing.exitCode, 2)
     assert.match(missing.message, /absent\.yaml:1:1: cannot read the executor inventory/)
+  }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.effect("gpusPerStage per kind or for all; a training stage with several GPUs starts under accelerate launch", () => Effect.gen(function* () {
+    const dir = temp()
+    const file = write(path.join(dir, "executors.yaml"), [
+      "executors:",
+      "  gpu:",
+      "    kind: ssh",
+      "    hosts: [{ host: gpu1, user: alice, gpus: 4, workDir: /scratch/empo }]",
+      "    gpusPerStage: { train: 4, generate: 1 }",
+      "    accelerate: { backend: deepspeed, options: { zero_stage: 3, offload_optimizer_device: cpu } }",
+      "    env: { PYTHONPATH: /opt/extra }",
+      "  ray: { kind: ray, address: '127.0.0.1:6379', workDir: /w, gpusPerStage: 0.5 }",
+      "  cpu:",
+      "    kind: ssh",
+      "    hosts: [{ host: box, user: bob, workDir: /w }]",
+      "    accelerate: { cpuProcesses: 2 }"
+    ].join("\n"))
+    const inventory = yield* loadInventory(file)
+    const gpu = inventory.executors.get("gpu") as SshExecutorSpec
+    assert.deepStrictEqual([gpusPerStageOf(gpu, "train"), gpusPerStageOf(gpu, "generate"), gpusPerStageOf(gpu, "evaluate")], [4, 1, undefined])
+    assert.strictEqual(gpusPerStageOf(inventory.executors.get("ray") as RayExecutorSpec, "train"), 0.5)
+    const worker = { argv: ["/py", "-u", "/w/worker/abc/worker.py"], dir: "/w/worker/abc" }
+    const four = trainLaunch({ python: "/py" }, worker, gpu.accelerate, 4, gpu.env)
+    assert.deepStrictEqual(four.argv, ["/py", "-u", "-m", "empo_worker.multi_gpu", "--processes", "4", "--backend", "deepspeed",
+      "--option", "zero_stage=3", "--option", `offload_optimizer_device="cpu"`])
+    assert.deepStrictEqual(four.env, { PYTHONPATH: "/w/worker/abc:/opt/extra" })
+    // One GPU (or none, without cpuProcesses) is the plain worker.
+    assert.deepStrictEqual(trainLaunch({ python: "/py" }, worker, gpu.accelerate, 1).argv, worker.argv)
+    assert.deepStrictEqual(trainLaunch({ python: "/py" }, worker, gpu.accelerate, 0).argv, worker.argv)
+    const cpu = (inventory.executors.get("cpu") as SshExecutorSpec).accelerate
+    assert.deepStrictEqual(trainLaunch({ python: "/py" }, worker, cpu, 0).argv.slice(3), ["empo_worker.multi_gpu", "--processes", "2", "--backend", "ddp", "--cpu"])
+    // cpuProcesses is for hosts without GPUs: a GPU stage uses its GPUs.
+    assert.strictEqual(trainLaunch({ python: "/py" }, worker, cpu, 1).processes, 1)
+    const bad = yield* Effect.flip(loadInventory(write(path.join(dir, "bad.yaml"), [
+      "executors:",
+      "  gpu:",
+      "    kind: ssh",
+      "    hosts: [{ host: gpu1, user: alice, workDir: /w }]",
+      "    accelerate: { backend: horovod }"
+    ].join("\n"))))
+    assert.match(bad.message, /bad\.yaml:5:.*executors\.gpu\.accelerate\.backend/s)
   }).pipe(Effect.provide(NodeContext.layer)))
 
   it("finds the inventory: flag, then EMPO_EXECUTORS, then .empo/executors.yaml", () => {

@@ -53,13 +53,14 @@ export const rayExecutor = defineExecutor({
     const jobDirOf = (ref: JobRef) => String(ref.locator["jobDir"])
     const jobScriptOf = (ref: JobRef) => String(ref.locator["jobScript"])
 
-    const reserve: RemoteExecutor["reserve"] = () =>
-      Effect.acquireRelease(free.take(1), () => free.release(1)).pipe(Effect.as({ host, gpus: [] } satisfies Placement))
+    // Ray places the task and its GPUs (`num_gpus`); the runner only bounds how many tasks it has submitted.
+    const reserve: RemoteExecutor["reserve"] = (request) =>
+      Effect.acquireRelease(Effect.interruptible(free.take(1)), () => free.release(1)).pipe(
+        Effect.as({ host, gpus: [], gpuCount: request.gpus ?? 0 } satisfies Placement))
 
     const launch: RemoteExecutor["launch"] = (_placement, spec) => Effect.gen(function* () {
       const driver = spec.jobScript.replace(/job\.py$/, "ray_driver.py")
-      const gpus = spec.gpus > 0 ? spec.gpus : config.gpusPerStage
-      const argv = driverArgv(host.python, driver, config.address, gpus, `${spec.jobDir}/ray.task`, spec.workerArgv)
+      const argv = driverArgv(host.python, driver, config.address, spec.gpus, `${spec.jobDir}/ray.task`, spec.workerArgv)
       const result = yield* execOk(transport, [host.python, spec.jobScript, "launch", spec.jobDir], {
         // Secrets ride on stdin into the driver's environment, and from there in memory to the task.
         stdin: JSON.stringify({ argv, env: { ...spec.env, ...spec.secretEnv } })

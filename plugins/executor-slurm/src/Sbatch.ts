@@ -24,10 +24,23 @@ export interface SbatchOptions {
   readonly extra?: ReadonlyArray<string> | undefined
 }
 
+/**
+ * The job's `--gres`: the inventory's verbatim when the stage asks no GPUs; else `gpu:N`, keeping a GPU type the
+ * inventory names (`gres: gpu:a100` and 4 GPUs → `gpu:a100:4`). Any other gres string is kept as written.
+ */
+export const gresFor = (gres: string | undefined, gpus: number): string | undefined => {
+  if (gpus <= 0) return gres
+  const count = Math.ceil(gpus)
+  if (gres === undefined) return `gpu:${count}`
+  const typed = /^gpu(?::([^:,]+?))?(?::\d+)?$/.exec(gres)
+  if (typed === null) return gres
+  return typed[1] === undefined || /^\d+$/.test(typed[1]) ? `gpu:${count}` : `gpu:${typed[1]}:${count}`
+}
+
 /** `#SBATCH` lines of the options; a value with a line break is refused (it would smuggle a script line). */
 export const directives = (options: SbatchOptions, gpus: number): { readonly lines: ReadonlyArray<string> } | { readonly error: string } => {
   const pairs: Array<[string, string | undefined]> = [
-    ["partition", options.partition], ["gres", options.gres ?? (gpus > 0 ? `gpu:${gpus}` : undefined)], ["time", options.time],
+    ["partition", options.partition], ["gres", gresFor(options.gres, gpus)], ["time", options.time],
     ["mem", options.mem], ["cpus-per-task", options.cpus === undefined ? undefined : String(options.cpus)],
     ["account", options.account], ["qos", options.qos]
   ]

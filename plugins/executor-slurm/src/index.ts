@@ -85,8 +85,10 @@ export const slurmExecutor = defineExecutor({
     ]
     const free = yield* Effect.makeSemaphore(config.maxJobs)
 
-    const reserve: RemoteExecutor["reserve"] = () =>
-      Effect.acquireRelease(free.take(1), () => free.release(1)).pipe(Effect.as({ host, gpus: [] } satisfies Placement))
+    // Slurm places the job and its GPUs (`gres`); the runner only bounds how many jobs it has in the queue.
+    const reserve: RemoteExecutor["reserve"] = (request) =>
+      Effect.acquireRelease(Effect.interruptible(free.take(1)), () => free.release(1)).pipe(
+        Effect.as({ host, gpus: [], gpuCount: request.gpus ?? 0 } satisfies Placement))
 
     const readJobId = (jobDir: string) =>
       transport.exec(["cat", "--", `${jobDir}/slurm.jobid`]).pipe(

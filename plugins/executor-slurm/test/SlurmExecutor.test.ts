@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { afterAll, beforeAll } from "vitest"
-import { batchScript, directives, parseScontrol, slurmExecutor, stateOfRecord } from "../src/index.ts"
+import { batchScript, directives, gresFor, parseScontrol, slurmExecutor, stateOfRecord } from "../src/index.ts"
 
 const repo = path.resolve(import.meta.dirname, "../../..")
 const python = process.env["EMPO_PYTHON"] ?? path.join(repo, ".venv/bin/python")
@@ -61,6 +61,19 @@ describe("batch script", () => {
     const script = batchScript({ directives: [], env: { A: "$(touch /tmp/empo-pwned)'\"" }, python: "/opt/py thon", jobScript: "/j/job.py", jobDir: "/w/a b;c" })
     assert.include(script, `export A='$(touch /tmp/empo-pwned)'\\''"'`)
     assert.include(script, `cd -- '/w/a b;c' || exit 1`)
+  })
+
+  it("asks gres for the stage's GPUs, keeping a GPU type the inventory names", () => {
+    assert.strictEqual(gresFor(undefined, 0), undefined)
+    assert.strictEqual(gresFor("gpu:a100:1", 0), "gpu:a100:1")
+    assert.strictEqual(gresFor(undefined, 4), "gpu:4")
+    assert.strictEqual(gresFor("gpu:1", 4), "gpu:4")
+    assert.strictEqual(gresFor("gpu:a100", 4), "gpu:a100:4")
+    assert.strictEqual(gresFor("gpu:a100:1", 2), "gpu:a100:2")
+    // Anything else (several resources) is the administrator's business: kept as written.
+    assert.strictEqual(gresFor("gpu:a100:1,shard:2", 4), "gpu:a100:1,shard:2")
+    const lines = directives({ gres: "gpu:h100" }, 8)
+    assert.deepStrictEqual("lines" in lines && lines.lines, ["#SBATCH --gres=gpu:h100:8"])
   })
 
   it("maps scontrol records to job states, exit codes and typed reasons", () => {

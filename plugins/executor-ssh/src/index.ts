@@ -1,6 +1,7 @@
 /**
  * `kind: ssh` — stages on GPU hosts reached over SSH. Each host has GPU slots (`gpus: [0, 1]` → two stages at once,
- * each with its own `CUDA_VISIBLE_DEVICES`) or CPU `slots`; `--concurrency N` fills N slots across hosts. A stage's
+ * each with its own `CUDA_VISIBLE_DEVICES`) or CPU `slots`; `--concurrency N` fills N slots across hosts. A stage
+ * given more GPUs (`gpusPerStage`) takes them all on one host (`GpuSlots.ts`). A stage's
  * worker runs detached on the host under `python/empo_worker/job.py`, so it outlives the runner and a rerun follows it.
  */
 import {
@@ -20,17 +21,11 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
+import { makeGpuSlots, type SlotHost } from "./GpuSlots.ts"
 import { makeSshTransport, resolveLocalPath, type SshTransport, targetName } from "./SshTransport.ts"
 
 export { knownKeysFor } from "./KnownHosts.ts"
 export { makeSshTransport, type SshTarget, type SshTransport, targetName } from "./SshTransport.ts"
-
-/** A slot: one GPU of a host, or one CPU slot of a host without GPUs. */
-interface Slot {
-  readonly host: RemoteHost
-  readonly gpus: ReadonlyArray<number>
-  busy: boolean
-}
 
 const JobExit = Schema.Struct({
   _tag: Schema.Literal("jobExit"),
@@ -81,7 +76,7 @@ export const sshExecutor = defineExecutor({
   make: (name, config, context) => Effect.gen(function* () {
     const transports: Array<SshTransport> = []
     const hosts: Array<RemoteHost> = []
-    const slots: Array<Slot> = []
+    const slotHosts: Array<SlotHost<RemoteHost>> = []
     for (const spec of config.hosts) {
       const transport = yield* makeSshTransport({
         host: spec.host, port: spec.port, user: spec.user,
@@ -98,11 +93,10 @@ export const sshExecutor = defineExecutor({
       transports.push(transport)
       hosts.push(host)
       const gpus = typeof spec.gpus === "number" ? Array.from({ length: spec.gpus }, (_, i) => i) : spec.gpus
-      if (gpus.length > 0) for (const gpu of gpus) slots.push({ host, gpus: [gpu], busy: false })
-      else for (let i = 0; i < spec.slots; i++) slots.push({ host, gpus: [], busy: false })
+      slotHosts.push({ name: host.name, host, gpus, cpuSlots: spec.slots })
     }
     yield* Effect.addFinalizer(() => Effect.forEach(transports, (t) => t.disconnect, { discard: true }))
-    const free = yield* Effect.makeSemaphore(slots.length)
+    const slots = yield* makeGpuSlots(slotHosts)
 
     const hostOf = (ref: { readonly host: string }) => {
       const host = hosts.find((h) => h.name === ref.host)
@@ -113,14 +107,10 @@ export const sshExecutor = defineExecutor({
     const jobDirOf = (ref: JobRef) => String(ref.locator["jobDir"])
     const jobScriptOf = (ref: JobRef) => String(ref.locator["jobScript"])
 
-    const reserve = (request: { readonly gpus: number; readonly host?: string }) => Effect.gen(function* () {
+    const reserve: RemoteExecutor["reserve"] = (request) => Effect.gen(function* () {
       if (request.host !== undefined) yield* hostOf({ host: request.host })
-      // Interruptible while waiting (Ctrl-C during a queue), never between taking a permit and owning its release.
-      yield* Effect.acquireRelease(Effect.interruptible(free.take(1)), () => free.release(1))
-      // A permit guarantees a free slot somewhere; prefer the requested host (a reattached job keeps its place).
-      const slot = slots.find((s) => !s.busy && (request.host === undefined || s.host.name === request.host)) ?? slots.find((s) => !s.busy)!
-      yield* Effect.acquireRelease(Effect.sync(() => { slot.busy = true }), () => Effect.sync(() => { slot.busy = false }))
-      return { host: slot.host, gpus: slot.gpus } satisfies Placement
+      const granted = yield* slots.reserve(request).pipe(Effect.mapError((e) => new ExecutorError({ executor: name, reason: e.reason })))
+      return { host: granted.host, gpus: granted.gpus, gpuCount: granted.gpus.length } satisfies Placement
     })
 
     const launch: RemoteExecutor["launch"] = (placement, spec) => Effect.gen(function* () {
@@ -181,7 +171,7 @@ export const sshExecutor = defineExecutor({
     }).pipe(Effect.catchAll((e) => Effect.succeed({ host: host.name, reachable: false, error: e.message } satisfies HostCheck)))
 
     return {
-      name, kind: "ssh", capacity: slots.length, hosts, reserve, launch, follow, state, cancel,
+      name, kind: "ssh", capacity: slots.capacity, hosts, reserve, launch, follow, state, cancel,
       check: Effect.forEach(hosts, checkHost, { concurrency: "unbounded" })
     } satisfies RemoteExecutor
   })

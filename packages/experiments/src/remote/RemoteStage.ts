@@ -25,7 +25,7 @@ import * as Stream from "effect/Stream"
 import { randomBytes, createHash } from "node:crypto"
 import * as NodeFs from "node:fs"
 import type { ExecutorError, JobRef, JobState, Placement, RemoteExecutor, RemoteHost, RemoteJobSpec, TransportError } from "../Executor.ts"
-import type { ExecutorEntry } from "../Inventory.ts"
+import { type AccelerateSpec, type ExecutorEntry, gpusPerStageOf } from "../Inventory.ts"
 import { RemoteTrainingBackend, type StageContext } from "../Stage.ts"
 import { type StageExecutor, StageFailure } from "../StageExecutors.ts"
 import { execOk, fetchDir, type FileToSend, filesOfDir, type SendReport, sendFiles } from "./Transport.ts"
@@ -82,6 +82,41 @@ export const jobEnvironment = (setup: Pick<RemoteSetup, "entry" | "env">, placem
   return { env, secretEnv }
 }
 
+/** How a training request starts on the host: the worker itself, or `accelerate launch` behind multi_gpu.py. */
+export interface TrainLaunch {
+  readonly argv: ReadonlyArray<string>
+  /** Added to the job's environment (PYTHONPATH: `-m empo_worker.multi_gpu` and its ranks import the uploaded worker). */
+  readonly env: Readonly<Record<string, string>>
+  /** Processes (one per GPU, or CPU processes); 1 = the plain worker. */
+  readonly processes: number
+  readonly description: string
+}
+
+/**
+ * A training stage with more than one GPU (or `accelerate.cpuProcesses` on a host without GPUs) runs
+ * `python -m empo_worker.multi_gpu --processes N --backend B [--option k=v …] [--cpu]`: the generated accelerate
+ * config, one process per GPU, rank 0 speaking the protocol. Everything else is the plain worker.
+ */
+export const trainLaunch = (
+  host: Pick<RemoteHost, "python">,
+  worker: { readonly argv: ReadonlyArray<string>; readonly dir: string },
+  accelerate: AccelerateSpec,
+  gpuCount: number,
+  entryEnv: Readonly<Record<string, string>> = {}
+): TrainLaunch => {
+  const onCpu = gpuCount === 0 && (accelerate.cpuProcesses ?? 1) > 1
+  const processes = onCpu ? accelerate.cpuProcesses! : Math.max(1, Math.floor(gpuCount))
+  if (processes === 1) return { argv: worker.argv, env: {}, processes, description: "" }
+  const options = Object.entries(accelerate.options).flatMap(([key, value]) => ["--option", `${key}=${JSON.stringify(value)}`])
+  const pythonPath = entryEnv["PYTHONPATH"] === undefined ? worker.dir : `${worker.dir}:${entryEnv["PYTHONPATH"]}`
+  return {
+    argv: [host.python, "-u", "-m", "empo_worker.multi_gpu", "--processes", String(processes), "--backend", accelerate.backend, ...options, ...(onCpu ? ["--cpu"] : [])],
+    env: { PYTHONPATH: pythonPath },
+    processes,
+    description: `accelerate launch: ${processes} ${onCpu ? "CPU processes" : "GPUs"}, ${accelerate.backend}`
+  }
+}
+
 /** One worker message line of a job, as the follower sees it. */
 type Outcome = { readonly _tag: "result"; readonly value: unknown } | { readonly _tag: "error"; readonly error: TrainingError }
 
@@ -92,6 +127,8 @@ interface RequestContext {
   readonly stage: StageContext
   readonly placement: Placement
   readonly workerArgv: ReadonlyArray<string>
+  /** How a `train` request starts (other requests use {@link workerArgv}). */
+  readonly train: TrainLaunch
   readonly jobScript: string
   /** The stage's open job from an earlier runner, followed instead of launching (used once). */
   reattach: StageJobRecord | undefined
@@ -115,7 +152,9 @@ const remoteRequest = (ctx: RequestContext, method: string, payload: unknown, on
     const transportFailure = (e: TransportError | ExecutorError) => new TrainingError({ kind: "crashed", reason: `executor ${executorName}: ${e.message}` })
     const storeFailure = (e: { readonly message: string }) => new TrainingError({ kind: "failed", reason: `store: ${e.message}` })
 
-    const { env, secretEnv } = jobEnvironment(setup, placement)
+    const { env: baseEnv, secretEnv } = jobEnvironment(setup, placement)
+    const launchAs = method === "train" ? ctx.train : undefined
+    const env = { ...baseEnv, ...launchAs?.env }
     const reattach = ctx.reattach
     ctx.reattach = undefined
     let ref: JobRef
@@ -128,7 +167,9 @@ const remoteRequest = (ctx: RequestContext, method: string, payload: unknown, on
     } else {
       const key = reattach?.jobKey ?? jobKeyOf(stageId)
       const jobDir = layout.job(key)
-      const spec: RemoteJobSpec = { key, stageId, jobDir, workerArgv: ctx.workerArgv, jobScript: ctx.jobScript, env, secretEnv, gpus: placement.gpus.length }
+      const spec: RemoteJobSpec = {
+        key, stageId, jobDir, workerArgv: launchAs?.argv ?? ctx.workerArgv, jobScript: ctx.jobScript, env, secretEnv, gpus: placement.gpuCount
+      }
       if (reattach === undefined) {
         // A fresh attempt: the worker refuses an existing output folder, and the request goes into the job dir.
         yield* execOk(host.transport, ["rm", "-rf", "--", ctx.stage.outputDir]).pipe(Effect.mapError(transportFailure))
@@ -140,7 +181,7 @@ const remoteRequest = (ctx: RequestContext, method: string, payload: unknown, on
       }
       ref = yield* setup.executor.launch(placement, spec).pipe(Effect.mapError(transportFailure))
       yield* store.updateStageJob(key, { state: "launched", jobId: ref.jobId, locator: ref.locator }).pipe(Effect.mapError(storeFailure))
-      yield* ctx.stage.progress(`job ${ref.jobId} on ${ref.host}`)
+      yield* ctx.stage.progress(`job ${ref.jobId} on ${ref.host}${launchAs === undefined || launchAs.processes === 1 ? "" : ` (${launchAs.description})`}`)
     }
 
     let outcome: Outcome | undefined
@@ -237,7 +278,7 @@ export const makeRemoteStages = (setup: RemoteSetup, store: RunStore["Type"]) =>
       const target = remoteLayout(host).worker(hash)
       const report = yield* sendFiles(host.transport, remoteLayout(host).cas, target, files)
       reports.push({ ...report, host: host.name, what: "worker" })
-      return { argv: [host.python, "-u", `${target}/worker.py`], jobScript: `${target}/empo_worker/job.py` }
+      return { argv: [host.python, "-u", `${target}/worker.py`], dir: target, jobScript: `${target}/empo_worker/job.py` }
     }))
 
     const wrap = (base: StageExecutor): StageExecutor => (context) => Effect.scoped(Effect.gen(function* () {
@@ -245,7 +286,8 @@ export const makeRemoteStages = (setup: RemoteSetup, store: RunStore["Type"]) =>
       const stage = context.stage
       const jobs = yield* store.stageJobsOf(stage.id).pipe(Effect.mapError(asStageFailure(name)))
       const open = jobs.findLast((j) => (j.state === "submitted" || j.state === "launched") && j.executor === name)
-      const placement = yield* setup.executor.reserve({ gpus: 1, ...(open === undefined ? {} : { host: open.host }) }).pipe(Effect.mapError(asStageFailure(name)))
+      const placement = yield* setup.executor.reserve({ gpus: gpusPerStageOf(setup.entry, stage.kind), host: open?.host }).pipe(
+        Effect.mapError(asStageFailure(name)))
       const host = placement.host
       const layout = remoteLayout(host)
       const uploaded = yield* uploadWorker(host.name).pipe(Effect.mapError(asStageFailure(name)))
@@ -264,7 +306,10 @@ export const makeRemoteStages = (setup: RemoteSetup, store: RunStore["Type"]) =>
       const remoteContext: StageContext = {
         ...context, outputDir: layout.partial(stage.id), checkpointDir: layout.checkpoints(stage.id), upstream
       }
-      const request: RequestContext = { setup, store, stage: remoteContext, placement, workerArgv: uploaded.argv, jobScript: uploaded.jobScript, reattach: open }
+      const request: RequestContext = {
+        setup, store, stage: remoteContext, placement, workerArgv: uploaded.argv, jobScript: uploaded.jobScript, reattach: open,
+        train: trainLaunch(host, uploaded, setup.entry.accelerate, placement.gpuCount, setup.entry.env)
+      }
       const result = yield* base(remoteContext).pipe(
         Effect.provideService(RemoteTrainingBackend, Layer.succeed(TrainingBackend, remoteBackend(request))))
       yield* fetchDir(host.transport, remoteContext.outputDir, context.outputDir, layout.cas).pipe(Effect.mapError(asStageFailure(name)))
