@@ -81,4 +81,53 @@ describe("empo run --executor with accelerate processes", () => {
       assert.deepStrictEqual(steps, Array.from({ length: maxSteps }, (_, i) => i + 1), train.id)
     }
   }, 900_000)
+
+  it("a `kind: local` entry trains here with two ranks too (accelerate launch through the bridge)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "empo-multi-local-"))
+    const db = path.join(dir, "empo.db")
+    const executors = path.join(dir, "executors.yaml")
+    fs.writeFileSync(executors, YAML.stringify({ executors: { here: { kind: "local", accelerate: { cpuProcesses: 2 } } } }))
+    const experiment = path.join(dir, "ddp-local.yaml")
+    fs.writeFileSync(experiment, [
+      "name: ddp-local",
+      "data:",
+      "  source: ${EMPO_DATA_DIR}/empathetic_dialogues",
+      "  split: valid",
+      "  negatives: 1",
+      "  limit: 48",
+      "model: { kind: tiny, layers: 1, hidden: 32, heads: 2, vocab: 500, maxPositions: 128 }",
+      "stages:",
+      "  sft: { optimizer: sft, preset: tiny-cpu, params: { maxSteps: 8 } }",
+      "  generate: { split: test, limit: 2, batchSize: 2, maxNewTokens: 4 }"
+    ].join("\n"))
+    // The ranks are processes of their own (`--rank-main`, not the launcher), in the launch folder: count them while it trains.
+    const ranksSeen = new Set<number>()
+    const launchDirs = new Set<string>()
+    const poll = setInterval(() => {
+      for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+        try {
+          const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8")
+          const cwd = fs.readlinkSync(`/proc/${pid}/cwd`)
+          if (cmdline.includes("--rank-main") && !cmdline.includes("accelerate.commands.launch") && cwd.startsWith(path.join(os.tmpdir(), "empo-accelerate-"))) {
+            ranksSeen.add(Number(pid))
+            launchDirs.add(cwd)
+          }
+        } catch {
+          // gone meanwhile
+        }
+      }
+    }, 100)
+    const result = await cli("run", experiment, "--executor", "here", "--executors", executors, "--db", db)
+    clearInterval(poll)
+    assert.strictEqual(result.status, 0, result.output)
+    assert.match(result.output, /accelerate launch: 2 CPU processes, ddp/)
+    assert.strictEqual(ranksSeen.size, 2)
+    const [train] = rows<{ id: string; executor: string }>(db, "SELECT id, executor FROM stages WHERE kind = 'train'")
+    assert.strictEqual(train!.executor, "local")
+    const steps = rows<{ step: number }>(db, "SELECT step FROM metric_points WHERE stage_id = ? AND key = 'loss' ORDER BY step", train!.id).map((r) => r.step)
+    assert.deepStrictEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8])
+    // The launch folder goes with the stage.
+    assert.strictEqual(launchDirs.size, 1)
+    assert.isFalse(fs.existsSync([...launchDirs][0]!))
+  }, 900_000)
 })

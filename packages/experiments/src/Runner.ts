@@ -22,6 +22,8 @@ import { Plugins, stagePluginsOf } from "./Plugins.ts"
 import type { StagePool } from "./Stage.ts"
 import { describeFileSystemError, fileSystemFailure, osReason, type StageContext, StageExecutors, StageFailure } from "./StageExecutors.ts"
 import { isProcessAlive } from "./Process.ts"
+import type { ExecutorEntry } from "./Inventory.ts"
+import { localAccelerate, wantsLocalAccelerate } from "./LocalAccelerate.ts"
 import { makeRemoteStages, type RemoteSetup } from "./remote/RemoteStage.ts"
 
 /** What the runner reports while it works; the CLI renders it on stderr. */
@@ -52,6 +54,8 @@ export interface RunnerOptions {
    * rest here; each stage records the executor it ran on.
    */
   readonly remote?: { readonly setup: RemoteSetup; readonly places: (kind: StageKind, pool: StagePool) => boolean }
+  /** A `kind: local` inventory entry (`--executor NAME`): its `gpusPerStage`/`accelerate` for training stages run here. */
+  readonly localEntry?: ExecutorEntry
 }
 
 const DEFAULT_LEASE_MILLIS = 60_000
@@ -252,6 +256,7 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
           name: options.remote.setup.executor.name,
           places: options.remote.places
         }
+        const localTraining = options.localEntry !== undefined && wantsLocalAccelerate(options.localEntry) ? localAccelerate(options.localEntry) : undefined
         const locations = localStageLocations(options.workDir, path.join)
         const leaseMillis = options.leaseMillis ?? DEFAULT_LEASE_MILLIS
         type Outcome = "completed" | "failed" | "blocked"
@@ -279,7 +284,10 @@ export class Runner extends Context.Tag("@empo/experiments/Runner")<Runner, {
           }
           const timeout = plan.stageTimeoutSeconds
           const local = executors(stage.kind)
-          const run = local !== undefined && placedRemote ? remote.wrap(local) : local
+          const run = local === undefined ? undefined
+            : placedRemote ? remote.wrap(local)
+            : stage.kind === "train" && localTraining !== undefined ? localTraining(local)
+            : local
           // The lease is renewed while the stage works, so another runner can tell a live stage from a dead claim.
           const heartbeat = store.renewLease(stage.id, leaseMillis).pipe(
             Effect.ignore, Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1000, Math.floor(leaseMillis / 3))))), Effect.delay(Duration.millis(Math.floor(leaseMillis / 3))))

@@ -23,7 +23,7 @@ const readInventory = (flag: Option.Option<string>) => Effect.gen(function* () {
   return yield* loadInventory(inventoryPath(Option.getOrUndefined(flag), process.env), executorKindsOf(plugins.executors))
 })
 
-/** The named executor, opened in the caller's scope, as the runner's `remote` option (`undefined` for `kind: local`). */
+/** The named executor, opened in the caller's scope: the runner's `remote` option, or for `kind: local` its `localEntry`. */
 export const openNamedExecutor = (name: string, flag: Option.Option<string>) => Effect.gen(function* () {
   const plugins = yield* Plugins
   const inventory = yield* readInventory(flag)
@@ -72,7 +72,7 @@ const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`
 
 const checkCommand = Command.make("check", { name: nameArg, executors: executorsOption, json: jsonOption }, (flags) => Effect.scoped(Effect.gen(function* () {
   const opened = yield* openNamedExecutor(flags.name, flags.executors)
-  if (opened === undefined) return yield* Console.log(`${flags.name}: local (this machine); see \`empo doctor\``)
+  if (opened._tag === "Local") return yield* Console.log(`${flags.name}: local (this machine); see \`empo doctor\``)
   const checks = yield* opened.setup.executor.check
   if (flags.json) yield* Console.log(JSON.stringify({ executor: flags.name, kind: opened.setup.executor.kind, hosts: checks }, null, 2))
   else {

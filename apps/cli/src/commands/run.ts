@@ -121,11 +121,11 @@ const runSweep = (plan: ExperimentPlan, flags: {
     const runner = yield* Runner
     const workDir = Option.getOrElse(flags.workDir, () => path.join(path.dirname(path.resolve(flags.db)), "stages"))
     const executorName = Option.orElse(flags.executor, () => Option.fromNullable(plan.executorName))
-    const remote = Option.isNone(executorName) ? undefined : yield* openNamedExecutor(executorName.value, flags.executors)
+    const opened = Option.isNone(executorName) ? undefined : yield* openNamedExecutor(executorName.value, flags.executors)
     const summary = yield* runner.run(plan, {
       workDir: path.resolve(workDir), concurrency: flags.concurrency, retryFailed: flags.retryFailed,
       host: os.hostname(), pid: process.pid, onEvent: progressPrinter(),
-      ...(remote === undefined ? {} : { remote })
+      ...(opened === undefined ? {} : opened._tag === "Remote" ? { remote: { setup: opened.setup, places: opened.places } } : { localEntry: opened.localEntry })
     })
     yield* Console.log(flags.json ? JSON.stringify(summary, null, 2) : renderSummary(plan, summary))
     const failed = summary.runs.filter((r) => r.status !== "completed").length

@@ -24,13 +24,14 @@ export const entryOf = (inventory: Inventory, name: string): Effect.Effect<Execu
 }
 
 /**
- * Builds the named executor (scoped: its connections close with the scope); `undefined` for a `local` entry. The
- * local environment given is where `forwardEnv` secrets come from.
+ * Builds the named executor (scoped: its connections close with the scope); for a `local` entry only the entry
+ * (`localEntry`: its `gpusPerStage`/`accelerate` still apply to training here). The local environment given is
+ * where `forwardEnv` secrets come from.
  */
 export const openExecutor = (plugins: Plugins["Type"], inventory: Inventory, name: string, env: Readonly<Record<string, string | undefined>>) =>
   Effect.gen(function* () {
     const entry = yield* entryOf(inventory, name)
-    if (entry.kind === "local") return undefined
+    if (entry.kind === "local") return { _tag: "Local" as const, localEntry: entry }
     const plugin = plugins.executors.find((p) => p.executorKind === entry.kind)
     if (plugin === undefined) {
       return yield* new InputError({
@@ -40,5 +41,5 @@ export const openExecutor = (plugins: Plugins["Type"], inventory: Inventory, nam
     }
     const executor = yield* plugin.make(name, entry, { inventoryDir: NodePath.dirname(inventory.file), env })
     const setup: RemoteSetup = { executor, entry, env, workerRoot: pythonRoot }
-    return { setup, places: (kind: string, pool: StagePool) => placementOf(entry, kind, pool) === "executor" }
+    return { _tag: "Remote" as const, setup, places: (kind: string, pool: StagePool) => placementOf(entry, kind, pool) === "executor" }
   })
