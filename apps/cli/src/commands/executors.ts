@@ -57,12 +57,19 @@ const whereOf = (entry: ExecutorEntry): string => {
 
 const lsCommand = Command.make("ls", { executors: executorsOption, json: jsonOption }, (flags) => Effect.gen(function* () {
   const inventory = yield* readInventory(flags.executors)
-  const rows = [...inventory.executors].map(([name, entry]) => ({ name, kind: entry.kind, where: whereOf(entry), placement: entry.placement }))
+  const rows = [...inventory.executors].map(([name, entry]) => ({
+    name, kind: entry.kind, where: whereOf(entry), placement: entry.placement,
+    ...(entry.gpusPerStage === undefined ? {} : { gpusPerStage: entry.gpusPerStage }), accelerate: entry.accelerate
+  }))
   if (flags.json) return yield* Console.log(JSON.stringify({ file: inventory.file, executors: rows }, null, 2))
   yield* Console.log(`${inventory.file}: ${rows.length} executors`)
   for (const r of rows) {
     const overrides = Object.entries(r.placement).map(([k, v]) => `${k}→${v}`).join(" ")
-    yield* Console.log(`  ${r.name.padEnd(20)} ${r.kind.padEnd(6)} ${r.where}${overrides === "" ? "" : `  placement: ${overrides}`}`)
+    const gpus = r.gpusPerStage === undefined ? "" : typeof r.gpusPerStage === "number" ? `  GPUs per stage: ${r.gpusPerStage}`
+      : `  GPUs: ${Object.entries(r.gpusPerStage).map(([k, v]) => `${k} ${v}`).join(", ")}`
+    const ranks = r.accelerate.cpuProcesses === undefined ? "" : `  training: ${r.accelerate.cpuProcesses} CPU processes`
+    const launch = gpus === "" && ranks === "" ? "" : ` (${r.accelerate.backend})`
+    yield* Console.log(`  ${r.name.padEnd(20)} ${r.kind.padEnd(6)} ${r.where}${overrides === "" ? "" : `  placement: ${overrides}`}${gpus}${ranks}${launch}`)
   }
 })).pipe(Command.withDescription("List the executors of the inventory: name, kind, hosts"))
 
