@@ -7,7 +7,8 @@
  * (https://huggingface.co/docs/leaderboards/open_llm_leaderboard/normalization), which lists the number of choices
  * of every BBH subtask, GPQA (4), MMLU-Pro (10) and the MuSR subtasks (2, 5, 3); the maintainers' worked answer in
  * https://huggingface.co/spaces/open-llm-leaderboard/open_llm_leaderboard/discussions/825 (normalise each subtask,
- * then average). The leaderboard shows these ×100; the store keeps them on lm_eval's 0–1 scale.
+ * then average). The leaderboard shows these ×100; the store keeps them on lm_eval's 0–1 scale. The BBH and GPQA
+ * counts are checked against lm_eval's own `doc_to_choice` lists (test/LeaderboardChoices.test.ts).
  */
 
 /** Number of answer choices of each leaderboard task (lm_eval task names of the `leaderboard` group). */
