@@ -148,7 +148,11 @@ def run_launcher(argv: list[str], extra_env: dict[str, str]) -> int:
     shutil.rmtree(RANK_PIDS, ignore_errors=True)
     # Rank 0's stdout is our stdout (the protocol); accelerate's own chatter goes to stderr.
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **extra_env}
-    launcher = subprocess.Popen(argv, stdout=sys.__stdout__, stderr=sys.stderr, env=env)
+    # Slurm signals every process of a step: the launcher must outlive a USR1 (its default action is to die, and the
+    # ranks, saving their checkpoint, would be orphaned). Each rank installs its own USR1 handler over the inherited
+    # SIG_IGN.
+    launcher = subprocess.Popen(argv, stdout=sys.__stdout__, stderr=sys.stderr, env=env,
+                                preexec_fn=lambda: signal.signal(signal.SIGUSR1, signal.SIG_IGN))
     signal.signal(signal.SIGUSR1, lambda signum, _frame: _signal_ranks(signum))
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, lambda _signum, _frame: launcher.send_signal(signal.SIGTERM))

@@ -28,7 +28,7 @@ class Cancelled(Exception):
 
 
 # Exit status of a worker that saved a checkpoint on SIGUSR1 and stopped (EX_TEMPFAIL): the batch script requeues
-# the job, which resumes from that checkpoint. Slurm sends the signal before the time limit (`--signal=B:USR1@120`).
+# the job, which resumes from that checkpoint. Slurm sends the signal before the time limit (`--signal=USR1@120`).
 PREEMPTED_EXIT = 75
 
 # Set by the SIGUSR1 handler (server.py); training saves a checkpoint at the end of the current step and stops.

@@ -64,7 +64,7 @@ def test_two_processes_train_one_model_and_speak_the_protocol_once(tiny_model: P
 def _start(request: dict, cwd: Path, stderr: Path) -> subprocess.Popen[str]:
     process = subprocess.Popen(
         [sys.executable, "-m", "empo_worker.multi_gpu", "--processes", "2", "--cpu"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr.open("w"), text=True, cwd=cwd,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr.open("w"), text=True, cwd=cwd, start_new_session=True,
         env={**os.environ, "PYTHONPATH": str(REPO / "python"), "EMPO_TORCH_THREADS": "1", "OMP_NUM_THREADS": "1"},
     )
     assert process.stdin is not None
@@ -80,9 +80,11 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_sigusr1_reaches_every_rank_one_checkpoint_and_the_rerun_resumes(tiny_model: Path, data: dict, tmp_path: Path) -> None:
-    """Slurm's warning signal goes to the launching process only: the ranks still agree on one step, save one
-    checkpoint, and the command exits 75 without answering; run again, it resumes from that step."""
+@pytest.mark.parametrize("target", ["command", "every process"])
+def test_sigusr1_reaches_every_rank_one_checkpoint_and_the_rerun_resumes(target: str, tiny_model: Path, data: dict, tmp_path: Path) -> None:
+    """USR1 to the command alone (job.py passing Slurm's `B:` signal on) or to every process of it (Slurm signalling
+    a step): the ranks agree on one step, save one checkpoint, and the command exits 75 without answering; run
+    again, it resumes from that step."""
     checkpoints = tmp_path / "checkpoints"
     request = {"stage": "sft", "model": str(tiny_model), "trainData": str(data["sft"]), "outputDir": str(tmp_path / "out"),
                "checkpointDir": str(checkpoints), "seed": 1,
@@ -93,7 +95,10 @@ def test_sigusr1_reaches_every_rank_one_checkpoint_and_the_rerun_resumes(tiny_mo
     for line in first.stdout:
         messages.append(json.loads(line))
         if messages[-1].get("_tag") == "event" and messages[-1]["event"]["_tag"] == "log" and messages[-1]["event"]["step"] >= 2:
-            first.send_signal(signal.SIGUSR1)
+            if target == "command":
+                first.send_signal(signal.SIGUSR1)
+            else:
+                os.killpg(first.pid, signal.SIGUSR1)
             break
     messages += [json.loads(line) for line in first.stdout]
     assert first.wait(timeout=300) == PREEMPTED_EXIT, (tmp_path / "first.err").read_text()[-3000:]

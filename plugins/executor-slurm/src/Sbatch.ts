@@ -67,9 +67,11 @@ export interface ScriptInput {
 }
 
 /**
- * The batch script. `job.py supervise` runs the worker (request on stdin, protocol into `events.ndjson`, which a
- * requeued run appends to). Slurm's `--signal=B:USR1@120` reaches this shell, which passes it on; the worker then
- * saves a checkpoint and exits {@link PREEMPTED_EXIT}, and the job requeues itself to resume from that checkpoint.
+ * The batch script. `job.py supervise` runs the worker as the job's step (`srun`: the step is what Slurm signals,
+ * accounts and kills; request on stdin, protocol into `events.ndjson`, which a requeued run appends to). Slurm's
+ * `--signal=USR1@120` reaches the step before the time limit; a USR1 sent to the batch shell instead (`B:`,
+ * `scancel --batch --signal=USR1`) is passed on to srun, which hands it to the step. The worker then saves a
+ * checkpoint and exits {@link PREEMPTED_EXIT}, and the job requeues itself to resume from that checkpoint.
  */
 export const batchScript = (input: ScriptInput): string => [
   "#!/bin/bash",
@@ -78,11 +80,11 @@ export const batchScript = (input: ScriptInput): string => [
   `cd -- ${quoteArg(input.jobDir)} || exit 1`,
   // A requeued run starts fresh: the exit record of the killed attempt would end the follower early.
   "rm -f exit.json",
-  `${quoteArg(input.python)} ${quoteArg(input.jobScript)} supervise ${quoteArg(input.jobDir)} &`,
+  `srun --ntasks=1 --kill-on-bad-exit=1 ${quoteArg(input.python)} ${quoteArg(input.jobScript)} supervise ${quoteArg(input.jobDir)} &`,
   "child=$!",
   `trap 'kill -USR1 "$child" 2>/dev/null' USR1`,
   `trap 'kill -TERM "$child" 2>/dev/null' TERM`,
-  // `wait` returns early when a trap runs; keep waiting until the supervisor is gone.
+  // `wait` returns early when a trap runs; keep waiting until the step is gone.
   `while kill -0 "$child" 2>/dev/null; do wait "$child"; done`,
   `if grep -q '"code": ${PREEMPTED_EXIT}' exit.json 2>/dev/null; then scontrol requeue "$SLURM_JOB_ID"; exit 0; fi`,
   `code=$(sed -n 's/.*"code": \\([0-9]*\\).*/\\1/p' exit.json 2>/dev/null)`,

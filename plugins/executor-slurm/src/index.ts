@@ -3,7 +3,7 @@
  * (`login:`, through executor-ssh's transport). The job runs the unchanged worker under `job.py supervise`, so its
  * protocol lines land in `<jobDir>/events.ndjson` on the shared work dir and are followed from there. State comes
  * from `scontrol show job` (accounting may be absent); a job Slurm has forgotten (past `MinJobAge`) is read from
- * the job dir's `exit.json`. Jobs are submitted with `--requeue` and `--signal=B:USR1@120`.
+ * the job dir's `exit.json`. Jobs are submitted with `--requeue` and `--signal=USR1@120`; the worker runs as the job's `srun` step.
  */
 import {
   defineExecutor,
@@ -107,7 +107,7 @@ export const slurmExecutor = defineExecutor({
           env: { ...config.slurmEnv, ...spec.secretEnv },
           // Paths as argv words, never as `#SBATCH` text; requeue and the USR1 warning are always on.
           args: ["--job-name", jobName(spec.key), "--output", `${spec.jobDir}/slurm.out`, "--open-mode", "append",
-            "--chdir", spec.jobDir, "--requeue", "--signal", "B:USR1@120"]
+            "--chdir", spec.jobDir, "--requeue", "--signal=USR1@120"]
         })
       }).pipe(Effect.mapError((e) => new ExecutorError({ executor: name, reason: `sbatch refused the job: ${e.reason}` })))
       return refOf(submitted.stdout.trim().split("\n").at(-1)!)

@@ -152,6 +152,38 @@ describe.skipIf(!haveSlurm)("executor-slurm on a real single-node Slurm", () => 
     assert.strictEqual(restarts.filter((r) => r === "1").length, 30)
   })), 120_000)
 
+  it.live("USR1 to the step (what --signal=USR1@120 sends) → the worker exits 75, the job requeues itself and runs again", () => withExecutor((executor) => Effect.gen(function* () {
+    // Stands in for a training: on USR1 it stops at the end of a step (exit 75, as after saving a checkpoint); the
+    // requeued run finishes. Slurm signals every process of the step, and job.py passes the signal on too: the
+    // handler only sets a flag, as the worker's does.
+    const preemptible = [python, "-u", "-c", [
+      "import json, os, signal, sys, time",
+      "restart = os.environ.get('SLURM_RESTART_COUNT', '0')",
+      "stop = []",
+      "signal.signal(signal.SIGUSR1, lambda *_: stop.append(1))",
+      "for i in range(4 if restart != '0' else 600):",
+      "    print(json.dumps({'_tag': 'event', 'id': 1, 'event': {'step': i, 'restart': restart}}), flush=True)",
+      "    time.sleep(0.1)",
+      "    if stop: sys.exit(75)",
+      "print(json.dumps({'_tag': 'result', 'id': 1, 'value': {'restart': restart}}))"
+    ].join("\n")]
+    const ref = yield* Effect.scoped(Effect.flatMap(executor.reserve({}), (p) => executor.launch(p, jobSpec("k-usr1", preemptible))))
+    const lines: Array<string> = []
+    const followed = yield* Effect.fork(follow(executor, ref, lines))
+    while (lines.length < 3) yield* Effect.sleep("100 millis")
+    // Not `--batch`: the signal goes to the job's steps, as Slurm's time-limit warning does.
+    execFileSync("scancel", ["--signal=USR1", ref.jobId], { env: { ...process.env, SLURM_CONF: conf } })
+    while (!/JobState=(PENDING|REQUEUED)|Restarts=1/.test(scontrol("show", "job", "-o", ref.jobId))) yield* Effect.sleep("200 millis")
+    yield* Effect.sleep("500 millis")
+    scontrol("update", `JobId=${ref.jobId}`, "StartTime=now")
+    const end = yield* followed.await.pipe(Effect.flatten)
+    assert.deepStrictEqual(end, { _tag: "Exited", code: 0, signal: null })
+    assert.deepStrictEqual(JSON.parse(lines.at(-1)!), { _tag: "result", id: 1, value: { restart: "1" } })
+    assert.include(scontrol("show", "job", "-o", ref.jobId), "Restarts=1")
+    const script = fs.readFileSync(path.join(workDir, "jobs/k-usr1/job.sbatch"), "utf8")
+    assert.match(script, /^srun --ntasks=1 /m)
+  })), 120_000)
+
   it.live("a job outlives its follower: a new executor (a rerun after kill -9) follows the same job to its end", () => Effect.gen(function* () {
     const spec = jobSpec("k-reattach", slowWorker(20, 0.1))
     const first: Array<string> = []
