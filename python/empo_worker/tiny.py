@@ -5,7 +5,6 @@ Hugging Face format so every stage loads them exactly like a hub model. Nothing 
 from __future__ import annotations
 
 import csv
-import json
 import os
 import shutil
 import tempfile
@@ -13,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator
 
+from empo_worker.data import read_jsonl
 from empo_worker.protocol import Emit, InputFault
 
 SPECIAL_TOKENS = ["<unk>", "<s>", "</s>", "<pad>", "<|system|>", "<|user|>", "<|assistant|>"]
@@ -47,18 +47,11 @@ def _csv_texts(path: Path) -> Iterator[str]:
 
 
 def _jsonl_texts(path: Path) -> Iterator[str]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as error:
-                raise InputFault(f"{path}:{number}: not JSON ({error})") from None
-            for field in ("messages", "prompt", "chosen", "rejected", "completion"):
-                for message in row.get(field) or []:
-                    if isinstance(message, dict) and isinstance(message.get("content"), str):
-                        yield message["content"]
+    for _where, row in read_jsonl(path):
+        for field in ("messages", "prompt", "chosen", "rejected", "completion"):
+            for message in row.get(field) or []:
+                if isinstance(message, dict) and isinstance(message.get("content"), str):
+                    yield message["content"]
 
 
 def corpus_texts(corpus: str) -> list[str]:
