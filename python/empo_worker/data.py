@@ -32,23 +32,29 @@ def _conversation(value: Any, where: str, field: str) -> list[dict[str, str]]:
     return [{"role": m["role"], "content": m["content"]} for m in value]
 
 
-def json_objects(path: str, what: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Yields (`file:line`, object) for each non-blank JSONL line; a bad line raises an InputFault naming it."""
-    file = Path(path)
-    if not file.is_file():
-        raise InputFault(f"{what} file not found: {path}")
-    with file.open(encoding="utf-8") as handle:
+def read_jsonl(path: str | Path) -> Iterator[tuple[str, Any]]:
+    """Yields (`file:line`, value) for each non-blank JSONL line; a line that is not JSON raises an InputFault naming
+    file and line. The one JSONL reader of the worker: training rows, generation items, score items, tiny corpora."""
+    with Path(path).open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             where = f"{path}:{number}"
             try:
-                raw = json.loads(line)
+                value = json.loads(line)
             except ValueError as error:
                 raise InputFault(f"{where}: not valid JSON ({error})") from None
-            if not isinstance(raw, dict):
-                raise InputFault(f"{where}: expected a JSON object")
-            yield where, raw
+            yield where, value
+
+
+def json_objects(path: str, what: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yields (`file:line`, object) for each non-blank JSONL line; a bad line raises an InputFault naming it."""
+    if not Path(path).is_file():
+        raise InputFault(f"{what} file not found: {path}")
+    for where, raw in read_jsonl(path):
+        if not isinstance(raw, dict):
+            raise InputFault(f"{where}: expected a JSON object")
+        yield where, raw
 
 
 def read_rows(path: str, stage: str) -> list[dict[str, Any]]:

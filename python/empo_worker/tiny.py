@@ -5,7 +5,6 @@ Hugging Face format so every stage loads them exactly like a hub model. Nothing 
 from __future__ import annotations
 
 import csv
-import json
 import os
 import shutil
 import tempfile
@@ -13,6 +12,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator
 
+from empo_worker.data import read_jsonl
 from empo_worker.protocol import Emit, InputFault
 
 SPECIAL_TOKENS = ["<unk>", "<s>", "</s>", "<pad>", "<|system|>", "<|user|>", "<|assistant|>"]
@@ -47,18 +47,11 @@ def _csv_texts(path: Path) -> Iterator[str]:
 
 
 def _jsonl_texts(path: Path) -> Iterator[str]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as error:
-                raise InputFault(f"{path}:{number}: not JSON ({error})") from None
-            for field in ("messages", "prompt", "chosen", "rejected", "completion"):
-                for message in row.get(field) or []:
-                    if isinstance(message, dict) and isinstance(message.get("content"), str):
-                        yield message["content"]
+    for _where, row in read_jsonl(path):
+        for field in ("messages", "prompt", "chosen", "rejected", "completion"):
+            for message in row.get(field) or []:
+                if isinstance(message, dict) and isinstance(message.get("content"), str):
+                    yield message["content"]
 
 
 def corpus_texts(corpus: str) -> list[str]:
@@ -72,20 +65,43 @@ def corpus_texts(corpus: str) -> list[str]:
     return unique
 
 
-def build_tokenizer(texts: list[str], vocab_size: int) -> Any:
+def train_byte_level_bpe(texts: list[str], vocab_size: int, specials: list[str]) -> Any:
+    """A byte-level BPE `tokenizers.Tokenizer` trained on `texts`, `specials` taking the first ids in order (the tiny
+    Llama's and the tiny RoBERTa's tokenizers both; their files are cached by content, so keep this deterministic)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
 
     backend = Tokenizer(models.BPE(unk_token="<unk>"))
     backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     backend.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
-        special_tokens=SPECIAL_TOKENS,
+        special_tokens=specials,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
     backend.train_from_iterator(texts, trainer=trainer)
+    return backend
+
+
+def save_folder(out: Path, *parts: Any) -> None:
+    """Saves each of `parts` (anything with ``save_pretrained``) into a sibling staging folder, then renames it to
+    `out` (absent or empty), so a crash never leaves a half-written model folder behind."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        for part in parts:
+            part.save_pretrained(staging)
+        if out.exists():
+            out.rmdir()
+        os.replace(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def build_tokenizer(texts: list[str], vocab_size: int) -> Any:
+    from transformers import PreTrainedTokenizerFast
+
+    backend = train_byte_level_bpe(texts, vocab_size, SPECIAL_TOKENS)
     tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=backend,
         bos_token="<s>",
@@ -142,16 +158,7 @@ def run(payload: dict[str, Any], emit: Emit, cancel: threading.Event) -> dict[st
         max_positions=int(payload.get("maxPositions", 512)),
         seed=int(payload.get("seed", 42)),
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        model.save_pretrained(staging)
-        tokenizer.save_pretrained(staging)
-        if out.exists():
-            out.rmdir()
-        os.replace(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    save_folder(out, model, tokenizer)
     return {
         "outputDir": str(out),
         "parameters": sum(p.numel() for p in model.parameters()),

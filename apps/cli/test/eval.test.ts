@@ -1,12 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { repoRoot, sharedData } from "@empo/core/testing/sharedData"
-import { execFile } from "node:child_process"
+import { sharedData } from "@empo/core/testing/sharedData"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { promisify } from "node:util"
+import { empoProcess } from "./support/cliProcess.ts"
 
-const run = promisify(execFile)
 const data = (...p: Array<string>) => sharedData(...p)
 const common = [
   "--punkt", data("nltk", "punkt_english.json"),
@@ -14,15 +12,6 @@ const common = [
   "--param", `vad.intensityLexicon=${data("lexicons", "NRC-Emotion-Intensity.txt")}`,
   "--param", `specificity.counts=${data("empathetic_dialogues", "ed_counts.json")}`
 ]
-const empo = async (args: ReadonlyArray<string>) => {
-  try {
-    const { stdout, stderr } = await run("npx", ["empo", ...args], { cwd: repoRoot(), maxBuffer: 64 * 1024 * 1024 })
-    return { code: 0, stdout, stderr }
-  } catch (e) {
-    const error = e as { code: number; stdout: string; stderr: string }
-    return { code: error.code, stdout: error.stdout, stderr: error.stderr }
-  }
-}
 
 interface Summary {
   readonly n: number
@@ -67,7 +56,7 @@ describe("npx empo eval reproduces empo-method §6.2", () => {
   for (const system of systems) {
     it(`${system.name}: every metric key matches`, async () => {
       const out = fs.mkdtempSync(path.join(os.tmpdir(), "empo-eval-out-"))
-      const result = await empo(["eval", ...system.args, ...common, "--json", "--cache-dir", cacheDir, "--out", out])
+      const result = await empoProcess(["eval", ...system.args, ...common, "--json", "--cache-dir", cacheDir, "--out", out])
       assert.strictEqual(result.code, 0, result.stderr)
       const summary = JSON.parse(result.stdout) as Summary
       assert.strictEqual(summary.n, 2540)
@@ -88,10 +77,10 @@ describe("npx empo eval reproduces empo-method §6.2", () => {
 
   it("a second run is served from the cache", async () => {
     const fresh = fs.mkdtempSync(path.join(os.tmpdir(), "empo-eval-cache-"))
-    const first = await empo(["eval", ...systems[1].args, ...common, "--metrics", "diversity,distinct", "--cache-dir", fresh])
+    const first = await empoProcess(["eval", ...systems[1].args, ...common, "--metrics", "diversity,distinct", "--cache-dir", fresh])
     assert.notInclude(first.stderr, "(cached)")
     assert.strictEqual(fs.readdirSync(fresh).length, 2)
-    const result = await empo(["eval", ...systems[1].args, ...common, "--metrics", "diversity,distinct", "--cache-dir", fresh])
+    const result = await empoProcess(["eval", ...systems[1].args, ...common, "--metrics", "diversity,distinct", "--cache-dir", fresh])
     assert.strictEqual(result.code, 0, result.stderr)
     assert.include(result.stderr, "diversity: done in")
     assert.include(result.stderr, "(cached)")
@@ -99,7 +88,7 @@ describe("npx empo eval reproduces empo-method §6.2", () => {
   }, 600_000)
 
   it("--compare reports deltas with CIs and p-values (paired by item id)", async () => {
-    const result = await empo(["eval", "--compare", data("predictions", "baseline_zephyr-7b-sft-full.txt"), data("predictions", "dpo_zephyr-7b-sft-full124_d270.txt"), ...common, "--metrics", "epitome-saved,distinct", "--json", "--cache-dir", cacheDir])
+    const result = await empoProcess(["eval", "--compare", data("predictions", "baseline_zephyr-7b-sft-full.txt"), data("predictions", "dpo_zephyr-7b-sft-full124_d270.txt"), ...common, "--metrics", "epitome-saved,distinct", "--json", "--cache-dir", cacheDir])
     assert.strictEqual(result.code, 0, result.stderr)
     const c = JSON.parse(result.stdout) as { paired: boolean; columns: Array<{ metric: string; column: string; delta: number; ci: { low: number; high: number }; pPermutation: number; pT: number }>; aggregates: Array<{ key: string; delta: number }> }
     assert.isTrue(c.paired)
@@ -131,7 +120,7 @@ describe("npx empo eval: bad input exits 2 with a clear message, writes nothing"
       const file = path.join(tmp, name)
       fs.writeFileSync(file, content)
       const out = path.join(tmp, `out-${name}`)
-      const result = await empo(["eval", "--predictions", file, "--punkt", data("nltk", "punkt_english.json"), ...(extra.includes("--metrics") ? [] : ["--metrics", "length"]), "--no-cache", "--out", out, ...extra])
+      const result = await empoProcess(["eval", "--predictions", file, "--punkt", data("nltk", "punkt_english.json"), ...(extra.includes("--metrics") ? [] : ["--metrics", "length"]), "--no-cache", "--out", out, ...extra])
       assert.strictEqual(result.code, 2, result.stderr)
       assert.match(result.stderr, message)
       assert.notInclude(result.stderr, "    at ")

@@ -1,10 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { repoRoot, sharedData } from "@empo/core/testing/sharedData"
-import { type ChildProcess, execFile, spawn } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { promisify } from "node:util"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -12,17 +11,8 @@ import * as Option from "effect/Option"
 import { isUserFacingError } from "@empo/core"
 import { PluginsLive } from "../src/plugins.ts"
 import { empoInProcess } from "./support/inProcess.ts"
+import { empoProcess } from "./support/cliProcess.ts"
 
-const run = promisify(execFile)
-const empo = async (args: ReadonlyArray<string>) => {
-  try {
-    const { stdout, stderr } = await run("npx", ["empo", ...args], { cwd: repoRoot(), maxBuffer: 64 * 1024 * 1024 })
-    return { code: 0, stdout, stderr }
-  } catch (e) {
-    const error = e as { code: number; stdout: string; stderr: string }
-    return { code: error.code, stdout: error.stdout, stderr: error.stderr }
-  }
-}
 
 /** `empo human serve --port 0` as a real process; resolves with its base URL once it listens. */
 const serve = (db: string, study: string) =>
@@ -64,7 +54,7 @@ const inProcess = async (args: ReadonlyArray<string>) => {
 
 describe("empo human", () => {
   it("analyze --json on the study's he_data.csv", async () => {
-    const { code, stdout } = await empo(["human", "analyze", "--ratings", sharedData("human_eval", "he_data.csv"), "--json"])
+    const { code, stdout } = await empoProcess(["human", "analyze", "--ratings", sharedData("human_eval", "he_data.csv"), "--json"])
     assert.strictEqual(code, 0)
     const result = JSON.parse(stdout)
     assert.deepStrictEqual(Object.keys(result), ["conditions", "pairs", "alpha", "length_r"])
@@ -75,7 +65,7 @@ describe("empo human", () => {
     assert.strictEqual(result.pairs.length, 4 * 5 * 4)
     assert.includeMembers(Object.keys(result.pairs[0]), ["dim", "a", "b", "t", "p", "d"])
     assert.deepStrictEqual(Object.keys(result.alpha), ["Dim1", "Dim2", "Dim3", "Dim4", "Dim5"])
-    const holm = JSON.parse((await empo(["human", "analyze", "--ratings", sharedData("human_eval", "he_data.csv"), "--json", "--holm"])).stdout)
+    const holm = JSON.parse((await empoProcess(["human", "analyze", "--ratings", sharedData("human_eval", "he_data.csv"), "--json", "--holm"])).stdout)
     assert.isBelow(holm.pairs.filter((p: { significant: boolean }) => p.significant).length, result.pairs.filter((p: { significant: boolean }) => p.significant).length + 1)
     assert.isTrue(holm.pairs.every((p: { p: number; p_holm: number }) => p.p_holm >= p.p))
   }, 120_000)

@@ -14,6 +14,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { PluginsLive } from "../src/plugins.ts"
 import { empoInProcess } from "./support/inProcess.ts"
+import { edExperimentYaml } from "./support/experimentYaml.ts"
 
 const repo = path.resolve(import.meta.dirname, "../../..")
 const python = process.env["EMPO_PYTHON"] ?? path.join(repo, ".venv", "bin", "python")
@@ -150,20 +151,16 @@ describe("neural metrics through empo", () => {
       assert.include(neural, "id: bertscore")
       const file = path.join(dir, "neural.yaml")
       const db = path.join(dir, "empo.db")
-      fs.writeFileSync(file, [
-        "name: neural-quickstart",
-        "data:",
-        `  source: ${path.join(sharedDataDir(), "empathetic_dialogues")}`,
-        "  split: valid",
-        "  limit: 64",
-        "model: { kind: tiny, layers: 1, hidden: 32, heads: 2, vocab: 500, maxPositions: 128 }",
-        "stages:",
-        "  generate: { split: test, limit: 6, batchSize: 6, maxNewTokens: 12, doSample: true, temperature: 0.9, topP: 0.95, repetitionPenalty: 1.2 }",
-        "  evaluate:",
-        "    metrics:",
-        neural,
-        ""
-      ].join("\n"))
+      fs.writeFileSync(file, edExperimentYaml({
+        name: "neural-quickstart",
+        limit: 64,
+        stages: [
+          "  generate: { split: test, limit: 6, batchSize: 6, maxNewTokens: 12, doSample: true, temperature: 0.9, topP: 0.95, repetitionPenalty: 1.2 }",
+          "  evaluate:",
+          "    metrics:",
+          neural
+        ]
+      }))
       process.env["EMPO_PUNKT"] = sharedData("nltk", "punkt_english.json")
       // The quickstart's paths are relative to the repository root; this test runs in apps/cli.
       process.env["EMPO_DATA_DIR"] = sharedDataDir()

@@ -3,7 +3,7 @@
 // including the sha256 of the model file it reads.
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
-import { sharedData, sharedDataDir } from "@empo/core/testing/sharedData"
+import { sharedData } from "@empo/core/testing/sharedData"
 import { Plugins } from "@empo/experiments"
 import { RunStore } from "@empo/store"
 import * as Effect from "effect/Effect"
@@ -13,6 +13,7 @@ import * as path from "node:path"
 import { toyPythonMetric } from "../../../tools/test/fixtures/metric-toy-python/index.ts"
 import { metricPlugins, optimizerPlugins } from "../src/plugins.ts"
 import { empoInProcess } from "./support/inProcess.ts"
+import { edExperimentYaml } from "./support/experimentYaml.ts"
 
 const catalogue = Plugins.layer({ metrics: [...metricPlugins, toyPythonMetric], optimizers: optimizerPlugins })
 const words = (text: string) => text.split(/\s+/).filter((w) => w !== "").length
@@ -58,19 +59,15 @@ describe("a metric plugin with a Python handler", () => {
       const { dir, model, log } = workspace()
       const file = path.join(dir, "toy.yaml")
       const db = path.join(dir, "empo.db")
-      fs.writeFileSync(file, [
-        "name: toy-python-eval",
-        "data:",
-        `  source: ${path.join(sharedDataDir(), "empathetic_dialogues")}`,
-        "  split: valid",
-        "  limit: 64",
-        "model: { kind: tiny, layers: 1, hidden: 32, heads: 2, vocab: 500, maxPositions: 128 }",
-        "stages:",
-        "  generate: { split: test, limit: 6, batchSize: 6, maxNewTokens: 6 }",
-        "  evaluate:",
-        `    metrics: [length, { id: toy-python, params: { model: ${model} } }]`,
-        ""
-      ].join("\n"))
+      fs.writeFileSync(file, edExperimentYaml({
+        name: "toy-python-eval",
+        limit: 64,
+        stages: [
+          "  generate: { split: test, limit: 6, batchSize: 6, maxNewTokens: 6 }",
+          "  evaluate:",
+          `    metrics: [length, { id: toy-python, params: { model: ${model} } }]`
+        ]
+      }))
       const run = yield* empoInProcess(["run", file, "--db", db, "--work-dir", path.join(dir, "stages"), "--json"], catalogue)
       assert.strictEqual(run.exit._tag, "Success", run.stdout)
       assert.strictEqual(calls(log), 1)

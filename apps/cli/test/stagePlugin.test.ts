@@ -3,7 +3,6 @@
 // CLI are not told about it.
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
-import { sharedDataDir } from "@empo/core/testing/sharedData"
 import { builtinStages, Plugins } from "@empo/experiments"
 import { RunStore } from "@empo/store"
 import * as Effect from "effect/Effect"
@@ -14,23 +13,19 @@ import * as path from "node:path"
 import { wordStatsStage } from "../../../tools/test/fixtures/stage-word-stats/index.ts"
 import { metricPlugins, optimizerPlugins } from "../src/plugins.ts"
 import { empoInProcess } from "./support/inProcess.ts"
+import { edExperimentYaml } from "./support/experimentYaml.ts"
 
 const catalogue = Plugins.layer({ metrics: metricPlugins, optimizers: optimizerPlugins, stages: [...builtinStages, wordStatsStage] })
 
 const setup = () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "empo-stage-plugin-"))
   const file = path.join(dir, "words.yaml")
-  fs.writeFileSync(file, [
-    "name: word-stats-toy",
-    "data:",
-    `  source: ${path.join(sharedDataDir(), "empathetic_dialogues")}`,
-    "  split: valid",
-    "  limit: 240",
-    "model: { kind: local, path: /models/not-needed }",
-    "stages:",
-    "  wordStats: { chunk: 40, delayMillis: 150 }",
-    ""
-  ].join("\n"))
+  fs.writeFileSync(file, edExperimentYaml({
+    name: "word-stats-toy",
+    limit: 240,
+    model: "{ kind: local, path: /models/not-needed }",
+    stages: ["  wordStats: { chunk: 40, delayMillis: 150 }"]
+  }))
   return { dir, file, db: path.join(dir, "empo.db"), work: path.join(dir, "stages") }
 }
 

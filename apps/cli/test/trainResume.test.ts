@@ -2,7 +2,6 @@
 // the step count continues instead of starting at 1, and the checkpoint folder is removed once the stage completes.
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { assert, describe, it } from "@effect/vitest"
-import { sharedDataDir } from "@empo/core/testing/sharedData"
 import { RunStore } from "@empo/store"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
@@ -11,6 +10,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { PluginsLive } from "../src/plugins.ts"
 import { empoInProcess } from "./support/inProcess.ts"
+import { edExperimentYaml } from "./support/experimentYaml.ts"
 
 const MAX_STEPS = 16
 
@@ -24,17 +24,11 @@ describe("training resumes from its checkpoints", () => {
       const file = path.join(dir, "resume.yaml")
       const db = path.join(dir, "empo.db")
       const work = path.join(dir, "stages")
-      fs.writeFileSync(file, [
-        "name: resume",
-        "data:",
-        `  source: ${path.join(sharedDataDir(), "empathetic_dialogues")}`,
-        "  split: valid",
-        "  limit: 128",
-        "model: { kind: tiny, layers: 1, hidden: 32, heads: 2, vocab: 500, maxPositions: 128 }",
-        "stages:",
-        `  sft: { optimizer: sft, preset: tiny-cpu, params: { maxSteps: ${MAX_STEPS}, saveSteps: 4, batchSize: 4 } }`,
-        ""
-      ].join("\n"))
+      fs.writeFileSync(file, edExperimentYaml({
+        name: "resume",
+        limit: 128,
+        stages: [`  sft: { optimizer: sft, preset: tiny-cpu, params: { maxSteps: ${MAX_STEPS}, saveSteps: 4, batchSize: 4 } }`]
+      }))
       const run = (...extra: Array<string>) => empoInProcess(["run", file, "--db", db, "--work-dir", work, ...extra], PluginsLive)
       const plan = JSON.parse((yield* run("--dry-run", "--json")).stdout) as { stages: ReadonlyArray<{ id: string; kind: string }> }
       const sft = plan.stages.find((s) => s.kind === "train")!.id

@@ -2,29 +2,21 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource react */
 import type { StageId } from "@empo/store"
-import { render } from "ink-testing-library"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { App } from "../src/ui/App.tsx"
-import { makeTestWorld, type TestWorld, waitFor } from "./fixtures/testRuntime.ts"
+import { describe, expect, it } from "vitest"
+import { eachTestWorld, renderApp } from "./fixtures/appWorld.tsx"
+import { waitFor } from "./fixtures/testRuntime.ts"
 
 const down = "\u001B[B"
 const enter = "\r"
 const escape = "\u001B"
 
 describe("App on a real store", () => {
-  let world: TestWorld
-  beforeEach(async () => {
-    world = await makeTestWorld()
-  })
-  afterEach(async () => {
-    await world.dispose()
-  })
+  const world = eachTestWorld()
 
   it("goes experiments → sweep → failed run's error → run detail → compare → CSV export", async () => {
-    const { lastFrame, stdin, unmount } = render(<App runtime={world.runtime} />)
-    const frame = () => lastFrame() ?? ""
+    const { frame, stdin, unmount } = renderApp(world())
     const experiments = await waitFor(frame, (f) => f.includes("dpo-beta"))
     // 6 runs: 4 completed, 1 running, 1 failed.
     expect(experiments).toMatch(/dpo-beta\s+6\s+4\s+1\s+1\s+0\s+0/)
@@ -62,15 +54,14 @@ describe("App on a real store", () => {
     await waitFor(frame, (f) => f.includes("write CSV to: compare-dpo-beta.csv"))
     stdin.write(enter)
     await waitFor(frame, (f) => f.includes("wrote "))
-    const csv = fs.readFileSync(path.join(world.dir, "exports", "compare-dpo-beta.csv"), "utf8")
+    const csv = fs.readFileSync(path.join(world().dir, "exports", "compare-dpo-beta.csv"), "utf8")
     expect(csv.split("\n")[0]).toContain("distinct.distinct-2.mean")
-    expect(fs.readdirSync(path.join(world.dir, "exports"))).toEqual(["compare-dpo-beta.csv"])
+    expect(fs.readdirSync(path.join(world().dir, "exports"))).toEqual(["compare-dpo-beta.csv"])
     unmount()
   })
 
   it("updates the run detail as another connection appends metric points", async () => {
-    const { lastFrame, stdin, unmount } = render(<App runtime={world.runtime} />)
-    const frame = () => lastFrame() ?? ""
+    const { frame, stdin, unmount } = renderApp(world())
     await waitFor(frame, (f) => f.includes("dpo-beta"))
     stdin.write(enter)
     await waitFor(frame, (f) => f.includes("6/6 runs"))
@@ -81,8 +72,8 @@ describe("App on a real store", () => {
     stdin.write(enter)
     // The running run has 20 of 40 steps × 3 series.
     await waitFor(frame, (f) => f.includes("metrics (60 points)"))
-    const running = world.seeded.runs.find((r) => r.id === world.seeded.runningRun)!
-    await world.withStore((store) => store.appendMetricPoints([20, 21, 22].flatMap((step) => [
+    const running = world().seeded.runs.find((r) => r.id === world().seeded.runningRun)!
+    await world().withStore((store) => store.appendMetricPoints([20, 21, 22].flatMap((step) => [
       { stageId: running.preference as StageId, key: "loss", step, value: 0.1, time: 0 },
       { stageId: running.preference as StageId, key: "rewards/margins", step, value: 9, time: 0 }
     ])))
@@ -93,8 +84,7 @@ describe("App on a real store", () => {
   })
 
   it("shows the help overlay and the Launch tab", async () => {
-    const { lastFrame, stdin, unmount } = render(<App runtime={world.runtime} />)
-    const frame = () => lastFrame() ?? ""
+    const { frame, stdin, unmount } = renderApp(world())
     await waitFor(frame, (f) => f.includes("dpo-beta"))
     stdin.write("?")
     const help = await waitFor(frame, (f) => f.includes("Keys (esc or ? closes)"))

@@ -2,11 +2,10 @@
 /** @jsxRuntime automatic */
 /** @jsxImportSource react */
 import type { RunId } from "@empo/store"
-import { render } from "ink-testing-library"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { assembleSweepRows } from "../src/data/TuiStore.ts"
-import { App } from "../src/ui/App.tsx"
-import { makeTestWorld, type TestWorld, waitFor } from "./fixtures/testRuntime.ts"
+import { eachTestWorld, renderApp } from "./fixtures/appWorld.tsx"
+import { waitFor } from "./fixtures/testRuntime.ts"
 
 const run = (id: string) => ({ id: id as RunId, label: id, seed: 0, position: 0, status: "running" as const })
 const stage = (runId: string, leaseExpiresAt: number | null, status: "running" | "pending" = "running") =>
@@ -22,19 +21,12 @@ describe("only runs that are executing show `running` (issue 11 item 9)", () => 
   })
 
   describe("on a real store", () => {
-    let world: TestWorld
-    beforeEach(async () => {
-      world = await makeTestWorld()
-    })
-    afterEach(async () => {
-      await world.dispose()
-    })
+    const world = eachTestWorld()
 
     it("the experiments and sweep screens count and show a started-but-waiting run as pending / queued", async () => {
       // As the runner does at start: every run of the sweep is marked running, though one has no stage executing.
-      await world.withStore((store) => store.setRunStatus(world.seeded.failedRun, "running"))
-      const { lastFrame, stdin, unmount } = render(<App runtime={world.runtime} />)
-      const frame = () => lastFrame() ?? ""
+      await world().withStore((store) => store.setRunStatus(world().seeded.failedRun, "running"))
+      const { frame, stdin, unmount } = renderApp(world())
       // total, completed, running, failed, interrupted, pending: the waiting run counts as pending
       const experiments = await waitFor(frame, (f) => f.includes("dpo-beta"))
       expect(experiments).toMatch(/dpo-beta\s+6\s+4\s+1\s+0\s+0\s+1/)

@@ -1,30 +1,22 @@
 // Explicit JSX runtime: tsx may compile this file outside the repo tsconfig (`empo tui` started from any folder).
 /** @jsxRuntime automatic */
 /** @jsxImportSource react */
-import { render } from "ink-testing-library"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { App } from "../src/ui/App.tsx"
-import { makeTestWorld, type TestWorld, waitFor } from "./fixtures/testRuntime.ts"
+import { describe, expect, it } from "vitest"
+import { eachTestWorld, renderApp } from "./fixtures/appWorld.tsx"
+import { waitFor } from "./fixtures/testRuntime.ts"
 
 describe("the compare screen writes the experiment's report (issue 16)", () => {
-  let world: TestWorld
-  beforeEach(async () => {
-    world = await makeTestWorld()
-  })
-  afterEach(async () => {
-    await world.dispose()
-  })
+  const world = eachTestWorld()
 
   it("`R` writes report.html, figures and tables under <export dir>/reports/<experiment>/", async () => {
-    const { lastFrame, stdin, unmount } = render(<App runtime={world.runtime} />)
-    const frame = () => lastFrame() ?? ""
+    const { frame, stdin, unmount } = renderApp(world())
     await waitFor(frame, (f) => f.includes("dpo-beta"))
     stdin.write("c")
     await waitFor(frame, (f) => f.includes("configuration (seeds)"))
     stdin.write("R")
-    const dir = path.join(world.dir, "exports", "reports", "dpo-beta")
+    const dir = path.join(world().dir, "exports", "reports", "dpo-beta")
     await waitFor(frame, (f) => f.includes(`wrote ${path.join(dir, "report.html")}`), 30_000)
     expect(fs.readFileSync(path.join(dir, "report.html"), "utf8")).toContain("Experiment <code>dpo-beta</code>")
     expect(fs.readdirSync(path.join(dir, "figures")).filter((f) => f.endsWith(".png")).length).toBeGreaterThan(0)

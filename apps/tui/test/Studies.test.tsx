@@ -6,13 +6,12 @@ import { HumanStore, planStudy, studyStatements } from "@empo/human"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import { render } from "ink-testing-library"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { App } from "../src/ui/App.tsx"
+import { describe, expect, it } from "vitest"
 import { storeLayer } from "./fixtures/seedStore.ts"
-import { makeTestWorld, type TestWorld, waitFor } from "./fixtures/testRuntime.ts"
+import { eachTestWorld, renderApp } from "./fixtures/appWorld.tsx"
+import { type TestWorld, waitFor } from "./fixtures/testRuntime.ts"
 
 /** A 3-item, 2-condition study with one rater half-way, written by another connection (as `empo human serve` would). */
 const seedStudy = (world: TestWorld) => {
@@ -34,22 +33,15 @@ const seedStudy = (world: TestWorld) => {
 }
 
 describe("Studies screen", () => {
-  let world: TestWorld
-  beforeEach(async () => {
-    world = await makeTestWorld()
-  })
-  afterEach(async () => {
-    await world.dispose()
-  })
+  const world = eachTestWorld()
 
   it("H lists the store's human studies with their progress, updating as ratings arrive", async () => {
-    const { lastFrame, stdin, unmount } = render(<App runtime={world.runtime} />)
-    const frame = () => lastFrame() ?? ""
+    const { frame, stdin, unmount } = renderApp(world())
     await waitFor(frame, (f) => f.includes("dpo-beta"))
     expect(frame()).toContain("H studies")
     stdin.write("H")
     await waitFor(frame, (f) => f.includes("no human studies yet"))
-    await seedStudy(world)
+    await seedStudy(world())
     // 3 items × 2 conditions × 2 ratings = 12 planned in 4 bundles; 2 rated, nobody finished.
     const listed = await waitFor(frame, (f) => f.includes("pilot-study"))
     expect(listed).toMatch(/pilot-study\s+2\/12\s+[█░]+\s+16%\s+0\/4\s+Pilot ratings/)

@@ -3,13 +3,12 @@
 /** @jsxImportSource react */
 import type { MetricKey } from "@empo/core/MetricKey"
 import type { RunId } from "@empo/store"
-import { render } from "ink-testing-library"
-import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import type { SweepRow } from "../src/data/TuiStore.ts"
-import { App } from "../src/ui/App.tsx"
 import { sweepColumns } from "../src/ui/screens/SweepScreen.tsx"
 import { initialSweepTable, sweepTableReducer } from "../src/ui/state/sweepTable.ts"
-import { makeTestWorld, type TestWorld, waitFor } from "./fixtures/testRuntime.ts"
+import { eachTestWorld, renderApp } from "./fixtures/appWorld.tsx"
+import { waitFor } from "./fixtures/testRuntime.ts"
 
 const enter = "\r"
 const row = (summary: Record<string, number>): SweepRow => ({
@@ -42,17 +41,10 @@ describe("sweep table columns (issue 11 item 9)", () => {
 })
 
 describe("sweep screen keys on a real store", () => {
-  let world: TestWorld
-  beforeEach(async () => {
-    world = await makeTestWorld()
-  })
-  afterEach(async () => {
-    await world.dispose()
-  })
+  const world = eachTestWorld()
 
   it("`]` scrolls the metric columns, a digit sorts by that column directly (loss: lower first)", async () => {
-    const { lastFrame, stdin, unmount } = render(<App runtime={world.runtime} />)
-    const frame = () => lastFrame() ?? ""
+    const { frame, stdin, unmount } = renderApp(world())
     await waitFor(frame, (f) => f.includes("dpo-beta"))
     stdin.write(enter)
     // train.loss is the one key the test catalogue scores (lower is better): it leads the metric columns.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from empo_worker.data import read_jsonl
 from empo_worker.protocol import InputFault
 
 MECHANISMS = ("ER", "IP", "EX")
@@ -27,18 +28,11 @@ def read_items(path: str) -> list[Item]:
     if not file.is_file():
         raise InputFault(f"items file not found: {path}")
     items: list[Item] = []
-    with file.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except ValueError as error:
-                raise InputFault(f"{path}:{number}: not JSON ({error})") from None
-            if not isinstance(row, dict) or not isinstance(row.get("response"), str) or not isinstance(row.get("context"), str):
-                raise InputFault(f"{path}:{number}: expected an object with string `response` and `context`")
-            target = row.get("target")
-            items.append(Item(row["response"], row["context"], target if isinstance(target, str) else None))
+    for where, row in read_jsonl(path):
+        if not isinstance(row, dict) or not isinstance(row.get("response"), str) or not isinstance(row.get("context"), str):
+            raise InputFault(f"{where}: expected an object with string `response` and `context`")
+        target = row.get("target")
+        items.append(Item(row["response"], row["context"], target if isinstance(target, str) else None))
     return items
 
 

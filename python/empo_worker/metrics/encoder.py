@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from empo_worker.protocol import Emit, InputFault
+from empo_worker.tiny import save_folder, train_byte_level_bpe
 
 ROBERTA_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "tokenizer_config.json")
@@ -71,19 +72,10 @@ def load_tokenizer(ref: str, what: str, **kwargs: Any) -> Any:
 
 
 def build_tokenizer(texts: list[str], vocab_size: int, max_length: int) -> Any:
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from tokenizers import processors
     from transformers import RobertaTokenizerFast
 
-    backend = Tokenizer(models.BPE(unk_token="<unk>"))
-    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    backend.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        special_tokens=ROBERTA_SPECIALS,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    backend.train_from_iterator(texts, trainer=trainer)
+    backend = train_byte_level_bpe(texts, vocab_size, ROBERTA_SPECIALS)
     backend.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0), add_prefix_space=False, trim_offsets=True)
     return RobertaTokenizerFast(
         tokenizer_object=backend,
@@ -111,16 +103,7 @@ def build_encoder(texts: list[str], out: Path, *, hidden: int, layers: int, head
         pad_token_id=1, bos_token_id=0, eos_token_id=2,
     )
     model = RobertaModel(config)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        model.save_pretrained(staging)
-        tokenizer.save_pretrained(staging)
-        if out.exists():
-            out.rmdir()
-        os.replace(staging, out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    save_folder(out, model, tokenizer)
     return {"outputDir": str(out), "parameters": sum(p.numel() for p in model.parameters()), "vocabSize": len(tokenizer)}
 
 
