@@ -12,6 +12,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { assert, beforeAll, describe, it } from "vitest"
 import * as YAML from "yaml"
+import { edExperimentYaml } from "./support/experimentYaml.ts"
 
 const root = repoRoot()
 const empo = path.join(root, "apps/cli/bin/empo.mjs")
@@ -44,19 +45,13 @@ describe("empo run --executor with accelerate processes", () => {
     const executors = path.join(dir, "executors.yaml")
     fs.writeFileSync(executors, YAML.stringify({ executors: { "multi-ssh": ssh } }))
     const experiment = path.join(dir, "ddp.yaml")
-    fs.writeFileSync(experiment, [
-      "name: ddp-ranks",
-      "data:",
-      "  source: ${EMPO_DATA_DIR}/empathetic_dialogues",
-      "  split: valid",
-      "  negatives: 1",
-      "  limit: 48",
-      "model: { kind: tiny, layers: 1, hidden: 32, heads: 2, vocab: 500, maxPositions: 128 }",
-      "stages:",
-      "  sft: { optimizer: sft, preset: tiny-cpu, params: { maxSteps: 6 } }",
-      "  preference: { optimizer: dpo, preset: tiny-cpu, params: { maxSteps: 4 } }",
-      "  generate: { split: test, limit: 2, batchSize: 2, maxNewTokens: 4 }"
-    ].join("\n"))
+    fs.writeFileSync(experiment, edExperimentYaml({
+      name: "ddp-ranks", limit: 48, stages: [
+        "  sft: { optimizer: sft, preset: tiny-cpu, params: { maxSteps: 6 } }",
+        "  preference: { optimizer: dpo, preset: tiny-cpu, params: { maxSteps: 4 } }",
+        "  generate: { split: test, limit: 2, batchSize: 2, maxNewTokens: 4 }"
+      ]
+    }))
 
     const result = await cli("run", experiment, "--executor", "multi-ssh", "--executors", executors, "--db", db)
     assert.strictEqual(result.status, 0, result.output)
@@ -88,18 +83,12 @@ describe("empo run --executor with accelerate processes", () => {
     const executors = path.join(dir, "executors.yaml")
     fs.writeFileSync(executors, YAML.stringify({ executors: { here: { kind: "local", accelerate: { cpuProcesses: 2 } } } }))
     const experiment = path.join(dir, "ddp-local.yaml")
-    fs.writeFileSync(experiment, [
-      "name: ddp-local",
-      "data:",
-      "  source: ${EMPO_DATA_DIR}/empathetic_dialogues",
-      "  split: valid",
-      "  negatives: 1",
-      "  limit: 48",
-      "model: { kind: tiny, layers: 1, hidden: 32, heads: 2, vocab: 500, maxPositions: 128 }",
-      "stages:",
-      "  sft: { optimizer: sft, preset: tiny-cpu, params: { maxSteps: 8 } }",
-      "  generate: { split: test, limit: 2, batchSize: 2, maxNewTokens: 4 }"
-    ].join("\n"))
+    fs.writeFileSync(experiment, edExperimentYaml({
+      name: "ddp-local", limit: 48, stages: [
+        "  sft: { optimizer: sft, preset: tiny-cpu, params: { maxSteps: 8 } }",
+        "  generate: { split: test, limit: 2, batchSize: 2, maxNewTokens: 4 }"
+      ]
+    }))
     // The ranks are processes of their own (`--rank-main`, not the launcher), in the launch folder: count them while it trains.
     const ranksSeen = new Set<number>()
     const launchDirs = new Set<string>()

@@ -19,9 +19,8 @@ import * as Effect from "effect/Effect"
 import * as JSONSchema from "effect/JSONSchema"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
-import * as YAML from "yaml"
 import { SpecError, SpecIssue } from "./SpecError.ts"
-import { issuesFromParseError, locate } from "./SpecLoader.ts"
+import { issuesFromParseError, parseYaml } from "./SpecLoader.ts"
 
 const PositiveInt = Schema.Int.pipe(Schema.positive())
 const Port = Schema.Int.pipe(Schema.between(1, 65535))
@@ -188,16 +187,10 @@ export const loadInventory = Effect.fn("loadInventory")(function* (
   const fail = (issues: ReadonlyArray<SpecIssue>) => Effect.fail(new SpecError({ file, issues: issues as [SpecIssue, ...Array<SpecIssue>] }))
   const text = yield* fs.readFileString(file).pipe(
     Effect.mapError((e) => new SpecError({ file, issues: [new SpecIssue({ line: 1, column: 1, field: "", message: `cannot read the executor inventory: ${e.message}; write one (see README, "Running on GPU hosts and clusters") or pass --executors FILE` })] })))
-  const lines = new YAML.LineCounter()
-  const doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
-  if (doc.errors.length > 0) {
-    return yield* fail(doc.errors.map((e) => {
-      const pos = lines.linePos(e.pos[0])
-      return new SpecIssue({ line: pos.line, column: pos.col, field: "", message: `YAML syntax: ${e.message.split("\n")[0]}` })
-    }))
-  }
-  const at = (p: ReadonlyArray<string | number>) => locate(doc, lines, p)
-  const raw = yield* Schema.decodeUnknown(InventoryFile)(doc.toJS(), { errors: "all", onExcessProperty: "error" }).pipe(
+  const parsed = parseYaml(text)
+  if ("issues" in parsed) return yield* fail(parsed.issues)
+  const { at } = parsed
+  const raw = yield* Schema.decodeUnknown(InventoryFile)(parsed.doc.toJS(), { errors: "all", onExcessProperty: "error" }).pipe(
     Effect.catchTag("ParseError", (e) => fail(issuesFromParseError(e, at))))
   const issues: Array<SpecIssue> = []
   const executors = new Map<string, ExecutorEntry>()

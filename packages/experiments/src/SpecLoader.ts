@@ -23,6 +23,23 @@ import { type Assignment, expandSweep, isExcluded } from "./Sweep.ts"
 type PathKey = string | number
 
 /**
+ * Parses YAML (duplicate keys refused) keeping positions: the document and `at(path)` → line and column, or one
+ * {@link SpecIssue} per syntax error. What experiment files and executor inventories share.
+ */
+export const parseYaml = (text: string):
+  | { readonly doc: YAML.Document.Parsed; readonly at: (path: ReadonlyArray<PathKey>) => { line: number; column: number } }
+  | { readonly issues: [SpecIssue, ...Array<SpecIssue>] } => {
+  const lines = new YAML.LineCounter()
+  const doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
+  const [first, ...rest] = doc.errors.map((e) => {
+    const pos = lines.linePos(e.pos[0])
+    return new SpecIssue({ line: pos.line, column: pos.col, field: "", message: `YAML syntax: ${e.message.split("\n")[0]}` })
+  })
+  if (first !== undefined) return { issues: [first, ...rest] }
+  return { doc, at: (path) => locate(doc, lines, path) }
+}
+
+/**
  * Finds where a field path lives in the YAML: a scalar's value, a collection's key (so `sweep.zip:` points
  * at its own line), or for a missing field the key of its deepest existing ancestor. 1-based line and column.
  */
@@ -214,16 +231,10 @@ export const loadExperiment = Effect.fn("loadExperiment")(function* (file: strin
   const text = yield* fs.readFileString(file).pipe(
     Effect.mapError((e) => new SpecError({ file, issues: [new SpecIssue({ line: 1, column: 1, field: "", message: `cannot read the file: ${e.message}` })] }))
   )
-  const lines = new YAML.LineCounter()
-  const doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true })
-  if (doc.errors.length > 0) {
-    return yield* fail(doc.errors.map((e) => {
-      const pos = lines.linePos(e.pos[0])
-      return new SpecIssue({ line: pos.line, column: pos.col, field: "", message: `YAML syntax: ${e.message.split("\n")[0]}` })
-    }))
-  }
-  const at = (p: ReadonlyArray<PathKey>) => locate(doc, lines, p)
-  const parsed: unknown = doc.toJS()
+  const parsedYaml = parseYaml(text)
+  if ("issues" in parsedYaml) return yield* fail(parsedYaml.issues)
+  const { at } = parsedYaml
+  const parsed: unknown = parsedYaml.doc.toJS()
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     return yield* fail([new SpecIssue({ ...at([]), field: "", message: "expected a mapping with name, data, model and stages" })])
   }

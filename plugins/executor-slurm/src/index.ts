@@ -17,7 +17,7 @@ import {
 } from "@empo/experiments/Executor"
 import { SlurmExecutorSpec } from "@empo/experiments/Inventory"
 import { execOk, localTransport } from "@empo/experiments/remote/Transport"
-import { makeSshTransport, resolveLocalPath, targetName } from "@empo/executor-ssh/SshTransport"
+import { makeSshTransport, sshTargetOf, targetName } from "@empo/executor-ssh/SshTransport"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { batchScript, directives, parseScontrol, stateOfRecord } from "./Sbatch.ts"
@@ -58,14 +58,7 @@ export const slurmExecutor = defineExecutor({
     let workDir = config.workDir
     if (config.login !== undefined) {
       const login = config.login
-      const ssh = yield* makeSshTransport({
-        host: login.host, port: login.port, user: login.user,
-        identityFile: login.identityFile === undefined ? undefined : resolveLocalPath(login.identityFile, context.inventoryDir),
-        agent: login.agent,
-        knownHosts: resolveLocalPath(login.knownHosts ?? "~/.ssh/known_hosts", context.inventoryDir),
-        strictHostKeyChecking: login.strictHostKeyChecking,
-        connectTimeoutSeconds: login.connectTimeoutSeconds
-      })
+      const ssh = yield* makeSshTransport(sshTargetOf(login, context.inventoryDir))
       yield* Effect.addFinalizer(() => ssh.disconnect)
       transport = ssh
       hostName = `slurm:${targetName(login)}`

@@ -31,6 +31,19 @@ export interface SshTarget {
 export const resolveLocalPath = (file: string, base: string): string =>
   file.startsWith("~/") ? NodePath.join(NodeOs.homedir(), file.slice(2)) : NodePath.resolve(base, file)
 
+/** The connection of an inventory host entry (`SshHostSpec`): key files and known_hosts resolved against the inventory's folder. */
+export const sshTargetOf = (spec: {
+  readonly host: string; readonly port: number; readonly user: string; readonly identityFile?: string | undefined; readonly agent?: string | undefined
+  readonly knownHosts?: string | undefined; readonly strictHostKeyChecking: boolean; readonly connectTimeoutSeconds: number
+}, inventoryDir: string): SshTarget => ({
+  host: spec.host, port: spec.port, user: spec.user,
+  identityFile: spec.identityFile === undefined ? undefined : resolveLocalPath(spec.identityFile, inventoryDir),
+  agent: spec.agent,
+  knownHosts: resolveLocalPath(spec.knownHosts ?? "~/.ssh/known_hosts", inventoryDir),
+  strictHostKeyChecking: spec.strictHostKeyChecking,
+  connectTimeoutSeconds: spec.connectTimeoutSeconds
+})
+
 /** `user@host:port`: how the store and messages name the host. */
 export const targetName = (t: Pick<SshTarget, "user" | "host" | "port">): string => `${t.user}@${t.host}:${t.port}`
 

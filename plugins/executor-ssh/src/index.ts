@@ -22,7 +22,7 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import { makeGpuSlots, type SlotHost } from "./GpuSlots.ts"
-import { makeSshTransport, resolveLocalPath, type SshTransport, targetName } from "./SshTransport.ts"
+import { makeSshTransport, sshTargetOf, type SshTransport, targetName } from "./SshTransport.ts"
 
 export { knownKeysFor } from "./KnownHosts.ts"
 export { makeSshTransport, type SshTarget, type SshTransport, targetName } from "./SshTransport.ts"
@@ -78,14 +78,7 @@ export const sshExecutor = defineExecutor({
     const hosts: Array<RemoteHost> = []
     const slotHosts: Array<SlotHost<RemoteHost>> = []
     for (const spec of config.hosts) {
-      const transport = yield* makeSshTransport({
-        host: spec.host, port: spec.port, user: spec.user,
-        identityFile: spec.identityFile === undefined ? undefined : resolveLocalPath(spec.identityFile, context.inventoryDir),
-        agent: spec.agent,
-        knownHosts: resolveLocalPath(spec.knownHosts ?? "~/.ssh/known_hosts", context.inventoryDir),
-        strictHostKeyChecking: spec.strictHostKeyChecking,
-        connectTimeoutSeconds: spec.connectTimeoutSeconds
-      })
+      const transport = yield* makeSshTransport(sshTargetOf(spec, context.inventoryDir))
       if (!spec.workDir.startsWith("/")) {
         return yield* new ExecutorError({ executor: name, reason: `hosts[${hosts.length}].workDir must be an absolute path on ${spec.host}, got ${JSON.stringify(spec.workDir)}` })
       }
