@@ -38,7 +38,7 @@ const program = Effect.scoped(Effect.gen(function* () {
   const plugins = yield* Plugins
   const inventory = yield* loadInventory(inventoryPath(values.executors ?? path.join(repo, ".empo/cluster/executors.yaml"), process.env), executorKindsOf(plugins.executors))
   const opened = yield* openExecutor(plugins, inventory, values.executor, {})
-  if (opened === undefined) return yield* Effect.dieMessage(`${values.executor} is local: nothing to measure`)
+  if (opened._tag === "Local") return yield* Effect.dieMessage(`${values.executor} is local: nothing to measure`)
   const executor = opened.setup.executor
   const host = executor.hosts[0]!
   const layout = remoteLayout(host)
