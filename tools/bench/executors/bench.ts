@@ -13,20 +13,13 @@ import { datasetKind, executorKindsOf, inventoryPath, loadInventory, loadExperim
 import { openExecutor } from "@empo/experiments/remote/OpenExecutor"
 import { remoteLayout, workerFiles } from "@empo/experiments/remote/RemoteStage"
 import { execOk, filesOfDir, sendFiles } from "@empo/experiments/remote/Transport"
-import { sshExecutor } from "@empo/executor-ssh"
-import { plugin as distinct } from "@empo/metric-distinct"
-import { plugin as length } from "@empo/metric-length"
-import { plugin as specificity } from "@empo/metric-specificity"
-import { plugin as vad } from "@empo/metric-vad"
-import { dpoOptimizer } from "@empo/optimizer-dpo"
-import { ktoOptimizer } from "@empo/optimizer-kto"
-import { sftOptimizer } from "@empo/optimizer-sft"
 import { ConfigProvider, Effect, Layer, Schema } from "effect"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
+import { PluginsLive } from "../../../apps/cli/src/plugins.ts"
 
 const { values } = parseArgs({ options: { executor: { type: "string", default: "loopback-ssh" }, executors: { type: "string" }, rounds: { type: "string", default: "5" } } })
 const rounds = Number(values.rounds)
@@ -93,7 +86,8 @@ const program = Effect.scoped(Effect.gen(function* () {
   yield* execOk(host.transport, ["rm", "-rf", "--", fresh])
 }))
 
-const plugins = Plugins.layer({ optimizers: [sftOptimizer, dpoOptimizer, ktoOptimizer], metrics: [vad, specificity, distinct, length], executors: [sshExecutor] })
+// The app's own catalogue, so the quickstart's metrics and the executor kinds are the ones `empo run` knows.
+const plugins = PluginsLive
 await Effect.runPromise(program.pipe(
   Effect.provide(Layer.merge(NodeContext.layer, plugins)),
   Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["EMPO_DATA_DIR", sharedDataDir()]]))),
