@@ -7,23 +7,19 @@ import { NodeContext } from "@effect/platform-node"
 import { sharedDataDir } from "@empo/core/testing/sharedData"
 import { datasetKind, loadExperiment, StageFiles } from "@empo/experiments"
 import { ConfigProvider, Effect, Layer, Schema } from "effect"
-import { execFileSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterEach, assert, beforeAll, describe, it } from "vitest"
 import { PluginsLive } from "../src/plugins.ts"
-import { cli, cliEnv, inventory, type JobRow, killChildren, query, root, spawnEmpo, type StageRow } from "./support/executorCli.ts"
+import { cli, cliEnv, ensureStack, inventory, type JobRow, killChildren, query, root, spawnEmpo, type StageRow } from "./support/executorCli.ts"
 
 const TOKEN = "hf_planted_cli_token_4c2d9e"
 const env = cliEnv({ HF_TOKEN: TOKEN })
 afterEach(killChildren)
 
-// The stack is shared (CI starts it once; `up` is idempotent and leaves a running sshd alone).
-beforeAll(() => {
-  execFileSync("bash", [path.join(root, "tools/cluster/stack.sh"), "up"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] })
-})
+beforeAll(ensureStack)
 
 const run = (args: ReadonlyArray<string>) => spawnEmpo(args, env)
 
