@@ -29,7 +29,21 @@ export interface LoopbackStack {
   readonly down: () => void
   /** Pids of the per-connection sshd processes (children of the listener). */
   readonly sessions: () => Array<number>
+  /** SIGKILLs one connection's server side: its sshd process and everything under it (the user's process too). */
+  readonly drop: (session: number) => void
 }
+
+const parentOf = (pid: string): number | undefined => {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1])
+  } catch {
+    return undefined
+  }
+}
+const childrenOf = (parent: number): Array<number> =>
+  fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p) && parentOf(p) === parent).map(Number)
+const treeOf = (pid: number): Array<number> => [pid, ...childrenOf(pid).flatMap(treeOf)]
 
 export const startStack = async (): Promise<LoopbackStack> => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "empo-stack-"))
@@ -41,13 +55,16 @@ export const startStack = async (): Promise<LoopbackStack> => {
   return {
     dir, port, env, inventory: path.join(dir, "executors.yaml"),
     down: () => execFileSync("bash", [stackScript, "down"], { env, stdio: "ignore" }),
-    sessions: () => fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).flatMap((p) => {
-      try {
-        const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8")
-        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === listener ? [Number(p)] : []
-      } catch {
-        return []
+    sessions: () => childrenOf(listener),
+    drop: (session) => {
+      // Privilege separation: the network side is a grandchild of the listener; it would hold the socket open.
+      for (const pid of treeOf(session)) {
+        try {
+          process.kill(pid, "SIGKILL")
+        } catch {
+          // Gone already.
+        }
       }
-    })
+    }
   }
 }
