@@ -31,14 +31,20 @@ const launchedWith = (db: string, points: number) => () =>
   trainJobs(db).find((j) => j.state === "launched" && j.job_id !== j.job_key && pointsOf(db, j.stage_id) >= points)
 const jobDirOf = (job: JobRow) => (JSON.parse(job.locator_json) as { jobDir: string }).jobDir
 /** The worker's protocol events in a job's events.ndjson (a requeued job appends to it). */
-const jobEvents = (job: JobRow) => fs.readFileSync(path.join(jobDirOf(job), "events.ndjson"), "utf8").split("\n").flatMap((line) => {
-  try {
-    const message = JSON.parse(line) as { _tag?: string; event?: { _tag: string; step?: number; resumedFromStep?: number } }
-    return message._tag === "event" && message.event !== undefined ? [message.event] : []
-  } catch {
-    return []
-  }
-})
+const jobEvents = (job: JobRow) => {
+  const file = path.join(jobDirOf(job), "events.ndjson")
+  return (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "").split("\n").flatMap((line) => {
+    try {
+      const message = JSON.parse(line) as { _tag?: string; event?: { _tag: string; step?: number; resumedFromStep?: number } }
+      return message._tag === "event" && message.event !== undefined ? [message.event] : []
+    } catch {
+      return []
+    }
+  })
+}
+/** Like {@link launchedWith}, counting the log events the worker wrote on the host: the store lags behind them. */
+const launchedWithHostLogs = (db: string, logs: number) => () =>
+  trainJobs(db).find((j) => j.state === "launched" && j.job_id !== j.job_key && jobEvents(j).filter((e) => e._tag === "log").length >= logs)
 const noneRunning = (db: string) => {
   assert.deepStrictEqual(query(db, "SELECT id, status FROM stages WHERE status = 'running'"), [])
   assert.deepStrictEqual(query(db, "SELECT job_key, state FROM stage_jobs WHERE state IN ('submitted', 'launched')"), [])
@@ -80,7 +86,8 @@ describe("empo run --executor loopback-slurm, a job cancelled from outside", () 
     const db = path.join(dir, "empo.db")
     const experiment = miniExperiment(dir, "scancel", 40, { generate: false, extra: ["sweep:", "  grid:", "    stages.sft.params.learningRate: [0.001, 0.002]"] })
     const runner = spawnEmpo(["run", experiment, "--executor", "loopback-slurm", "--executors", inventory, "--db", db, "--concurrency", "2"])
-    const victim = await waitFor(launchedWith(db, 3), runner.child)
+    // A few steps in on the host (the store lags behind it): the job is mid-training when it is cancelled.
+    const victim = await waitFor(launchedWithHostLogs(db, 3), runner.child)
     assert.isDefined(victim, runner.output())
     slurm("scancel", victim!.job_id)
 
@@ -149,7 +156,7 @@ describe("empo run --executor loopback-slurm, a requeued job", () => {
     const db = path.join(dir, "empo.db")
     const maxSteps = 40
     const runner = spawnEmpo(["run", miniExperiment(dir, "requeue", maxSteps, { generate: false }), "--executor", "loopback-slurm", "--executors", inventory, "--db", db])
-    const job = await waitFor(launchedWith(db, 5), runner.child)
+    const job = await waitFor(launchedWithHostLogs(db, 5), runner.child)
     assert.isDefined(job, runner.output())
     // As Slurm's time-limit warning does: USR1 to the batch shell, which passes it to the worker.
     slurm("scancel", "--signal=USR1", "--batch", job!.job_id)

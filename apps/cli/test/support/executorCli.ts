@@ -4,6 +4,7 @@
  */
 import { repoRoot, sharedDataDir } from "@empo/core/testing/sharedData"
 import Database from "better-sqlite3"
+import { randomInt } from "node:crypto"
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -87,6 +88,8 @@ export const lossSteps = (db: string, stageId: string): Array<number> =>
 /**
  * A small experiment: the tiny model and an sft stage of `maxSteps`, then (with `generate`) a two-row generation;
  * `extra` lines appended. Without the generation it saves one remote job's Python start (10–20 s on two cores).
+ * A fresh seed each time makes fresh stage ids: an executor keys its checkpoint folders by stage id in a work dir
+ * every store shares, and a test must not resume from what an earlier (failed) test left there.
  */
 export const miniExperiment = (dir: string, name: string, maxSteps: number, options: { readonly generate: boolean; readonly extra?: ReadonlyArray<string> }): string => {
   const file = path.join(dir, `${name}.yaml`)
@@ -98,6 +101,7 @@ export const miniExperiment = (dir: string, name: string, maxSteps: number, opti
     "  negatives: 1",
     "  limit: 64",
     "model: { kind: tiny, layers: 1, hidden: 32, heads: 2, vocab: 500, maxPositions: 128 }",
+    `seeds: [${randomInt(1, 2 ** 31)}]`,
     "stages:",
     "  sft:",
     "    optimizer: sft",
