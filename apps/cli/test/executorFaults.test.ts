@@ -11,7 +11,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { afterEach, assert, beforeAll, describe, it } from "vitest"
 import {
-  ensureStack, inventory, type JobRow, killChildren, lossSteps, miniExperiment, query, spawnEmpo, type StageRow, waitFor
+  ensureStack, inventory, type JobRow, killChildren, lossSteps, miniExperiment, query, sleep, spawnEmpo, type StageRow, waitFor
 } from "./support/executorCli.ts"
 
 afterEach(killChildren)
@@ -163,6 +163,9 @@ describe("empo run --executor loopback-slurm, a requeued job", () => {
     // The job requeues itself; Slurm holds it back (BeginTime ~2 min) and an administrator releases it at once.
     const held = await waitFor(() => slurmState(job!.job_id) === "PENDING" ? true : undefined, runner.child, 120_000)
     assert.isTrue(held, `job ${job!.job_id}: ${slurm("scontrol", "show", "job", "-o", job!.job_id)}\n${runner.output()}`)
+    // Not within the second of the requeue: slurmd still refuses the job's credential then ("Job credential revoked",
+    // the job fails), which is what Slurm's hold-back avoids.
+    await sleep(2_000)
     slurm("scontrol", "update", `JobId=${job!.job_id}`, "StartTime=now")
 
     assert.strictEqual(await runner.exited, 0, runner.output())
