@@ -173,6 +173,7 @@ describe("empo run --executor loopback-slurm, a requeued job", () => {
     const started = events.filter((e) => e._tag === "started")
     assert.strictEqual(started.length, 2, JSON.stringify(started))
     const checkpoint = events.slice(0, events.indexOf(started[1]!)).filter((e) => e._tag === "checkpoint").at(-1)
+    assert.isUndefined(started[0]!.resumedFromStep, "the first start resumed from something")
     assert.isAbove(started[1]!.resumedFromStep ?? 0, 0)
     assert.strictEqual(started[1]!.resumedFromStep, checkpoint?.step)
     const [train] = trainStages(db)
