@@ -18,6 +18,7 @@ afterEach(killChildren)
 beforeAll(ensureStack)
 
 const slurmConf = /SLURM_CONF: (.*)/.exec(fs.readFileSync(inventory, "utf8"))![1]!.trim()
+const slurmWorkDir = /workDir: (.*\/slurm)\n/.exec(fs.readFileSync(inventory, "utf8"))![1]!.trim()
 const slurm = (command: string, ...args: Array<string>) =>
   execFileSync(command, args, { env: { ...process.env, SLURM_CONF: slurmConf }, encoding: "utf8" })
 const slurmState = (jobId: string) => /JobState=(\S+)/.exec(slurm("scontrol", "show", "job", "-o", jobId))?.[1]
@@ -104,6 +105,8 @@ describe("empo run --executor loopback-slurm, a job cancelled from outside", () 
     const other = trainStages(db).find((s) => s.id !== victim!.stage_id)!
     assert.strictEqual(other.status, "completed")
     noneRunning(db)
+    // A failed stage keeps its checkpoints on the host for a rerun; this one's seed is never used again.
+    fs.rmSync(path.join(slurmWorkDir, "checkpoints", victim!.stage_id), { recursive: true, force: true })
   }, 900_000)
 })
 
