@@ -4,72 +4,28 @@
  * with shell text in the work dir and a sweep value, and a planted HF_TOKEN that must appear nowhere.
  */
 import { NodeContext } from "@effect/platform-node"
-import { repoRoot, sharedDataDir } from "@empo/core/testing/sharedData"
+import { sharedDataDir } from "@empo/core/testing/sharedData"
 import { datasetKind, loadExperiment, StageFiles } from "@empo/experiments"
-import Database from "better-sqlite3"
 import { ConfigProvider, Effect, Layer, Schema } from "effect"
-import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process"
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterEach, assert, beforeAll, describe, it } from "vitest"
 import { PluginsLive } from "../src/plugins.ts"
+import { cli, cliEnv, ensureStack, inventory, type JobRow, killChildren, query, root, spawnEmpo, type StageRow } from "./support/executorCli.ts"
 
-const root = repoRoot()
-const inventory = path.join(root, ".empo/cluster/executors.yaml")
-const empo = path.join(root, "apps/cli/bin/empo.mjs")
 const TOKEN = "hf_planted_cli_token_4c2d9e"
-const env = {
-  ...process.env, NO_COLOR: "1", EMPO_DATA_DIR: sharedDataDir(),
-  EMPO_PUNKT: path.join(sharedDataDir(), "nltk/punkt_english.json"), HF_TOKEN: TOKEN
-}
-const children: Array<ChildProcess> = []
-afterEach(() => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL")
-})
+const env = cliEnv({ HF_TOKEN: TOKEN })
+afterEach(killChildren)
 
-// The stack is shared (CI starts it once; `up` is idempotent and leaves a running sshd alone).
-beforeAll(() => {
-  execFileSync("bash", [path.join(root, "tools/cluster/stack.sh"), "up"], { cwd: root, stdio: ["ignore", "ignore", "inherit"] })
-})
+beforeAll(ensureStack)
 
-const run = (args: ReadonlyArray<string>) => {
-  const child = spawn(process.execPath, [empo, ...args], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] })
-  children.push(child)
-  let output = ""
-  child.stdout!.on("data", (c) => (output += c))
-  child.stderr!.on("data", (c) => (output += c))
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
-  return { child, exited, output: () => output }
-}
-
-// Asynchronous, so a slow start never blocks the test worker's event loop (vitest's RPC times out otherwise).
-const cli = (...args: Array<string>) => new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-  const child = execFile(process.execPath, [empo, ...args], { cwd: root, env, encoding: "utf8", maxBuffer: 64 * 2 ** 20 }, (_error, stdout, stderr) =>
-    resolve({ status: child.exitCode, stdout, stderr }))
-})
-
-const query = <T>(db: string, sql: string, ...params: Array<unknown>): Array<T> => {
-  if (!fs.existsSync(db)) return []
-  try {
-    const reader = new Database(db, { readonly: true, fileMustExist: true })
-    try {
-      return reader.prepare(sql).all(...params) as Array<T>
-    } finally {
-      reader.close()
-    }
-  } catch {
-    return []
-  }
-}
+const run = (args: ReadonlyArray<string>) => spawnEmpo(args, env)
 
 const sha256 = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex")
 const filesUnder = (dir: string): Array<string> =>
   fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name))
-
-interface StageRow { id: string; kind: string; status: string; executor: string | null; job_id: string | null; attempts: number }
-interface JobRow { job_key: string; stage_id: string; host: string; job_id: string; state: string; locator_json: string }
 
 describe("empo executors", () => {
   it("ls and check name the loopback host and its Python stack; an unknown executor or bad inventory is exit code 2", async () => {

@@ -1,49 +1,5 @@
-/** A private loopback sshd for one test file (its own dir and port), started with tools/cluster/stack.sh. */
-import { execFileSync } from "node:child_process"
-import * as fs from "node:fs"
-import * as net from "node:net"
-import * as os from "node:os"
+/** A private loopback sshd for one test file: see @empo/core/testing/loopbackStack (the CLI's fault tests use it too). */
 import * as path from "node:path"
 
+export { type LoopbackStack, stackScript, startStack } from "@empo/core/testing/loopbackStack"
 export const repoRoot = path.resolve(import.meta.dirname, "../../..")
-export const stackScript = path.join(repoRoot, "tools/cluster/stack.sh")
-
-const freePort = (): Promise<number> => new Promise((resolve, reject) => {
-  const server = net.createServer()
-  server.listen(0, "127.0.0.1", () => {
-    const port = (server.address() as net.AddressInfo).port
-    server.close(() => resolve(port))
-  })
-  server.on("error", reject)
-})
-
-export interface LoopbackStack {
-  readonly dir: string
-  readonly port: number
-  readonly env: NodeJS.ProcessEnv
-  readonly inventory: string
-  readonly down: () => void
-  /** Pids of the per-connection sshd processes (children of the listener). */
-  readonly sessions: () => Array<number>
-}
-
-export const startStack = async (): Promise<LoopbackStack> => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "empo-stack-"))
-  const port = await freePort()
-  // Only sshd: this private stack sits beside the shared one (CI's Slurm and Ray).
-  const env = { ...process.env, EMPO_CLUSTER_DIR: dir, EMPO_CLUSTER_SSH_PORT: String(port), EMPO_CLUSTER_SERVICES: "sshd" }
-  execFileSync("bash", [stackScript, "up"], { env, stdio: ["ignore", "ignore", "pipe"] })
-  const listener = Number(fs.readFileSync(path.join(dir, "pids/sshd.pid"), "utf8").split(" ")[0])
-  return {
-    dir, port, env, inventory: path.join(dir, "executors.yaml"),
-    down: () => execFileSync("bash", [stackScript, "down"], { env, stdio: "ignore" }),
-    sessions: () => fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).flatMap((p) => {
-      try {
-        const stat = fs.readFileSync(`/proc/${p}/stat`, "utf8")
-        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === listener ? [Number(p)] : []
-      } catch {
-        return []
-      }
-    })
-  }
-}
