@@ -13,7 +13,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { afterEach, assert, beforeAll, describe, it } from "vitest"
 import { PluginsLive } from "../src/plugins.ts"
-import { cli, cliEnv, ensureStack, inventory, type JobRow, killChildren, query, root, spawnEmpo, type StageRow } from "./support/executorCli.ts"
+import { cli, cliEnv, ensureStack, inventory, type JobRow, killChildren, miniExperiment, query, root, spawnEmpo, type StageRow } from "./support/executorCli.ts"
 
 const TOKEN = "hf_planted_cli_token_4c2d9e"
 const env = cliEnv({ HF_TOKEN: TOKEN })
@@ -123,30 +123,10 @@ describe("empo run --executor loopback-ssh, faults and secrets", () => {
     const base = fs.readFileSync(inventory, "utf8")
     const hostDir = /workDir: (.*)/.exec(base)![1]!
     fs.writeFileSync(path.join(dir, "executors.yaml"), base.replace(`workDir: ${hostDir}`, `workDir: ${JSON.stringify(workDir)}`))
-    const experiment = path.join(dir, "mini.yaml")
-    fs.writeFileSync(experiment, [
-      "name: ssh-reattach",
-      "data:",
-      "  source: ${EMPO_DATA_DIR}/empathetic_dialogues",
-      "  split: valid",
-      "  negatives: 1",
-      "  limit: 64",
-      "model: { kind: tiny, layers: 1, hidden: 32, heads: 2, vocab: 500, maxPositions: 128 }",
-      "stages:",
-      "  sft:",
-      "    optimizer: sft",
-      "    preset: tiny-cpu",
-      "    params: { maxSteps: 60 }",
-      "  generate:",
-      "    split: test",
-      "    limit: 2",
-      "    batchSize: 2",
-      "    maxNewTokens: 4",
-      "sweep:",
-      "  grid:",
-      "    stages.generate.systemPrompt:",
-      `      - ${JSON.stringify(`$(touch ${pwned}-label); it's "q"\nnext`)}`
-    ].join("\n"))
+    const experiment = miniExperiment(dir, "ssh-reattach", 60, {
+      generate: true,
+      extra: ["sweep:", "  grid:", "    stages.generate.systemPrompt:", `      - ${JSON.stringify(`$(touch ${pwned}-label); it's "q"\nnext`)}`]
+    })
     const args = ["run", experiment, "--executor", "loopback-ssh", "--executors", path.join(dir, "executors.yaml"), "--db", db]
 
     const first = run(args)
