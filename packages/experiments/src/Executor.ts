@@ -112,8 +112,6 @@ export interface RemoteJobSpec {
   readonly env: Readonly<Record<string, string>>
   /** Secrets (HF_TOKEN …): only ever passed through the launched process's environment, never argv, files or logs. */
   readonly secretEnv: Readonly<Record<string, string>>
-  /** {@link Placement.gpuCount}: Slurm asks `gres=gpu:N`, Ray `num_gpus=N`. */
-  readonly gpus: number
 }
 
 /** A launched job, as the store keeps it (`stage_jobs`): enough to follow, query and cancel it after a restart. */

@@ -15,13 +15,16 @@ import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { type ExecutorEntry, gpusPerStageOf } from "./Inventory.ts"
-import { trainLaunch } from "./remote/RemoteStage.ts"
+import { trainLaunch, trainProcesses } from "./remote/RemoteStage.ts"
 import { RemoteTrainingBackend } from "./Stage.ts"
 import { type StageExecutor, StageFailure } from "./StageExecutors.ts"
 
 /** Whether an entry makes local training stages multi-process at all (else the runner leaves them alone). */
 export const wantsLocalAccelerate = (entry: ExecutorEntry): boolean =>
-  entry.kind === "local" && ((gpusPerStageOf(entry, "train") ?? 1) > 1 || (entry.accelerate.cpuProcesses ?? 1) > 1)
+  entry.kind === "local" && trainProcesses(entry.accelerate, localTrainGpus(entry)).processes > 1
+
+// As on a remote host: `gpusPerStage.train` GPUs; unset or 0, `cpuProcesses` (if any) CPU processes.
+const localTrainGpus = (entry: ExecutorEntry) => gpusPerStageOf(entry, "train") ?? 0
 
 /**
  * Wraps the `train` executor: its one worker request goes to a `multi_gpu` process (its own folder for the generated
@@ -31,10 +34,8 @@ export const wantsLocalAccelerate = (entry: ExecutorEntry): boolean =>
 export const localAccelerate = (entry: ExecutorEntry) => (base: StageExecutor): StageExecutor => (context) =>
   Effect.gen(function* () {
     const python = yield* findPython.pipe(Effect.mapError((e) => new StageFailure({ reason: e.message })))
-    const gpus = gpusPerStageOf(entry, "train") ?? 1
-    // `gpus` GPUs, or `cpuProcesses` when the machine has none to give (gpusPerStage 0 or a CPU box).
     const launch = trainLaunch({ python: python.executable }, { argv: [python.executable, "-u", workerScript], dir: pythonRoot }, entry.accelerate,
-      gpus > 1 ? gpus : entry.accelerate.cpuProcesses === undefined ? gpus : 0, entry.env)
+      localTrainGpus(entry), entry.env)
     if (launch.processes === 1) return yield* base(context)
     const dir = yield* Effect.acquireRelease(
       Effect.sync(() => NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "empo-accelerate-"))),

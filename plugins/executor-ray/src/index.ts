@@ -58,9 +58,9 @@ export const rayExecutor = defineExecutor({
       Effect.acquireRelease(Effect.interruptible(free.take(1)), () => free.release(1)).pipe(
         Effect.as({ host, gpus: [], gpuCount: request.gpus ?? 0 } satisfies Placement))
 
-    const launch: RemoteExecutor["launch"] = (_placement, spec) => Effect.gen(function* () {
+    const launch: RemoteExecutor["launch"] = (placement, spec) => Effect.gen(function* () {
       const driver = spec.jobScript.replace(/job\.py$/, "ray_driver.py")
-      const argv = driverArgv(host.python, driver, config.address, spec.gpus, `${spec.jobDir}/ray.task`, spec.workerArgv)
+      const argv = driverArgv(host.python, driver, config.address, placement.gpuCount, `${spec.jobDir}/ray.task`, spec.workerArgv)
       const result = yield* execOk(transport, [host.python, spec.jobScript, "launch", spec.jobDir], {
         // Secrets ride on stdin into the driver's environment, and from there in memory to the task.
         stdin: JSON.stringify({ argv, env: { ...spec.env, ...spec.secretEnv } })

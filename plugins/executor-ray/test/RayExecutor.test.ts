@@ -25,7 +25,7 @@ const jobSpec = (key: string, workerArgv: ReadonlyArray<string>, secretEnv: Reco
   const jobDir = path.join(workDir, "jobs", key)
   fs.mkdirSync(jobDir, { recursive: true })
   fs.writeFileSync(path.join(jobDir, "request.ndjson"), JSON.stringify({ id: 1, _tag: "throughput", payload: { count: 15 } }) + "\n")
-  return { key, stageId: "train-abc" as StageId, jobDir, workerArgv, jobScript: path.join(repo, "python/empo_worker/job.py"), env: { PYTHONPATH: path.join(repo, "python") }, secretEnv, gpus: 0 }
+  return { key, stageId: "train-abc" as StageId, jobDir, workerArgv, jobScript: path.join(repo, "python/empo_worker/job.py"), env: { PYTHONPATH: path.join(repo, "python") }, secretEnv }
 }
 const withExecutor = <A, E>(f: (executor: RemoteExecutor) => Effect.Effect<A, E>) => Effect.scoped(Effect.gen(function* () {
   const config = Schema.decodeUnknownSync(RayExecutorSpec)({ kind: "ray", address: `127.0.0.1:${port}`, python, workDir })

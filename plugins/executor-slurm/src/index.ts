@@ -87,11 +87,11 @@ export const slurmExecutor = defineExecutor({
       transport.exec(["cat", "--", `${jobDir}/slurm.jobid`]).pipe(
         Effect.map((r) => (r.code === 0 && /^\d+(_\d+)?$/.test(r.stdout.trim()) ? r.stdout.trim() : undefined)))
 
-    const launch: RemoteExecutor["launch"] = (_placement, spec) => Effect.gen(function* () {
+    const launch: RemoteExecutor["launch"] = (placement, spec) => Effect.gen(function* () {
       const refOf = (jobId: string): JobRef => ({ key: spec.key, host: host.name, jobId, locator: { jobDir: spec.jobDir, jobScript: spec.jobScript, slurmJobId: jobId } })
       const existing = yield* readJobId(spec.jobDir)
       if (existing !== undefined) return refOf(existing)
-      const lines = directives(config, spec.gpus)
+      const lines = directives(config, placement.gpuCount)
       if ("error" in lines) return yield* new ExecutorError({ executor: name, reason: `#SBATCH option ${lines.error}` })
       const script = batchScript({ directives: lines.lines, env: spec.env, python: host.python, jobScript: spec.jobScript, jobDir: spec.jobDir })
       yield* execOk(transport, ["sh", "-c", `cat > "$1/job.sbatch" && printf '%s' "$2" > "$1/job.json"`, "sh", spec.jobDir, JSON.stringify({ argv: spec.workerArgv })], { stdin: script })

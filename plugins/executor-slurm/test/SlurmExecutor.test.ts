@@ -39,7 +39,7 @@ const jobSpec = (key: string, workerArgv: ReadonlyArray<string>, secretEnv: Reco
   const jobDir = path.join(workDir, "jobs", key)
   fs.mkdirSync(jobDir, { recursive: true })
   fs.writeFileSync(path.join(jobDir, "request.ndjson"), JSON.stringify({ id: 1, _tag: "throughput", payload: { count: 25 } }) + "\n")
-  return { key, stageId: "train-abc" as StageId, jobDir, workerArgv, jobScript, env: { PYTHONPATH: path.join(repo, "python"), EMPO_NOTE: "it's $(not run)" }, secretEnv, gpus: 0 }
+  return { key, stageId: "train-abc" as StageId, jobDir, workerArgv, jobScript, env: { PYTHONPATH: path.join(repo, "python"), EMPO_NOTE: "it's $(not run)" }, secretEnv }
 }
 
 const withExecutor = <A, E>(f: (executor: RemoteExecutor) => Effect.Effect<A, E>, extra?: Record<string, unknown>) =>

@@ -80,7 +80,7 @@ describe("executor-ssh against a real sshd", () => {
     const job = yield* prepareJob(executor, key, { steps: 40, sleep: 0.05 })
     const placement = yield* executor.reserve({ gpus: 1 })
     const { env, secretEnv } = jobEnvironment({ entry: { ...entry, env: {} }, env: { HF_TOKEN: TOKEN } }, { gpus: [1] })
-    const ref = yield* executor.launch(placement, { key, stageId: "s" as never, jobDir: job.jobDir, workerArgv: job.workerArgv, jobScript: job.jobScript, env, secretEnv, gpus: 1 })
+    const ref = yield* executor.launch(placement, { key, stageId: "s" as never, jobDir: job.jobDir, workerArgv: job.workerArgv, jobScript: job.jobScript, env, secretEnv })
     const lines: Array<string> = []
     let killed = 0
     const ended = yield* executor.follow(ref, 0, (line) => Effect.sync(() => {
@@ -103,7 +103,7 @@ describe("executor-ssh against a real sshd", () => {
     const key = `cancel-${Date.now()}`
     const job = yield* prepareJob(executor, key, { steps: 10_000, sleep: 0.05 })
     const placement = yield* executor.reserve({ gpus: 1 })
-    const ref: JobRef = yield* executor.launch(placement, { key, stageId: "s" as never, jobDir: job.jobDir, workerArgv: job.workerArgv, jobScript: job.jobScript, env: {}, secretEnv: {}, gpus: 0 })
+    const ref: JobRef = yield* executor.launch(placement, { key, stageId: "s" as never, jobDir: job.jobDir, workerArgv: job.workerArgv, jobScript: job.jobScript, env: {}, secretEnv: {} })
     const seen: Array<string> = []
     const follower = yield* Effect.fork(executor.follow(ref, 0, (line) => Effect.sync(() => seen.push(line))))
     while (seen.length < 3) yield* Effect.sleep("50 millis")

@@ -53,7 +53,7 @@ const program = Effect.scoped(Effect.gen(function* () {
     const t1 = performance.now()
     yield* execOk(host.transport, ["sh", "-c", `mkdir -p -- "$1" && cat > "$1/request.ndjson"`, "sh", jobDir], { stdin: JSON.stringify({ id: 1, _tag: "noop", payload: {} }) + "\n" })
     const placement = yield* Effect.scoped(executor.reserve({ gpus: 1 }))
-    const ref = yield* executor.launch(placement, { key, stageId: "bench" as never, jobDir, workerArgv: [host.python, "-u", "-c", TRIVIAL], jobScript, env: {}, secretEnv: {}, gpus: 0 })
+    const ref = yield* executor.launch(placement, { key, stageId: "bench" as never, jobDir, workerArgv: [host.python, "-u", "-c", TRIVIAL], jobScript, env: {}, secretEnv: {} })
     let answered = false
     yield* executor.follow(ref, 0, (line) => Effect.sync(() => { if (line.includes(`"result"`)) answered = true }))
     if (!answered) throw new Error("the remote trivial job gave no result")

@@ -39,7 +39,7 @@ const trivial = (executor: RemoteExecutor, round: number) => Effect.gen(function
   const jobDir = path.join(executor.hosts[0]!.workDir, "jobs", key)
   fs.mkdirSync(jobDir, { recursive: true })
   fs.writeFileSync(path.join(jobDir, "request.ndjson"), request)
-  const spec: RemoteJobSpec = { key, stageId: "bench" as StageId, jobDir, workerArgv: worker, jobScript: path.join(repo, "python/empo_worker/job.py"), env: { PYTHONPATH: path.join(repo, "python") }, secretEnv: {}, gpus: 0 }
+  const spec: RemoteJobSpec = { key, stageId: "bench" as StageId, jobDir, workerArgv: worker, jobScript: path.join(repo, "python/empo_worker/job.py"), env: { PYTHONPATH: path.join(repo, "python") }, secretEnv: {} }
   const started = performance.now()
   const ref = yield* Effect.scoped(Effect.flatMap(executor.reserve({ gpus: 0 }), (p) => executor.launch(p, spec)))
   let answered = false

@@ -92,6 +92,12 @@ export interface TrainLaunch {
   readonly description: string
 }
 
+/** Processes of a training with `gpuCount` GPUs: one per GPU, or `cpuProcesses` when it has none; 1 = the plain worker. */
+export const trainProcesses = (accelerate: AccelerateSpec, gpuCount: number): { readonly processes: number; readonly onCpu: boolean } => {
+  const onCpu = gpuCount === 0 && (accelerate.cpuProcesses ?? 1) > 1
+  return { processes: onCpu ? accelerate.cpuProcesses! : Math.max(1, Math.floor(gpuCount)), onCpu }
+}
+
 /**
  * A training stage with more than one GPU (or `accelerate.cpuProcesses` on a host without GPUs) runs
  * `python -m empo_worker.multi_gpu --processes N --backend B [--option k=v …] [--cpu]`: the generated accelerate
@@ -104,8 +110,7 @@ export const trainLaunch = (
   gpuCount: number,
   entryEnv: Readonly<Record<string, string>> = {}
 ): TrainLaunch => {
-  const onCpu = gpuCount === 0 && (accelerate.cpuProcesses ?? 1) > 1
-  const processes = onCpu ? accelerate.cpuProcesses! : Math.max(1, Math.floor(gpuCount))
+  const { processes, onCpu } = trainProcesses(accelerate, gpuCount)
   if (processes === 1) return { argv: worker.argv, env: {}, processes, description: "" }
   const options = Object.entries(accelerate.options).flatMap(([key, value]) => ["--option", `${key}=${JSON.stringify(value)}`])
   const pythonPath = entryEnv["PYTHONPATH"] === undefined ? worker.dir : `${worker.dir}:${entryEnv["PYTHONPATH"]}`
@@ -168,7 +173,7 @@ const remoteRequest = (ctx: RequestContext, method: string, payload: unknown, on
       const key = reattach?.jobKey ?? jobKeyOf(stageId)
       const jobDir = layout.job(key)
       const spec: RemoteJobSpec = {
-        key, stageId, jobDir, workerArgv: launchAs?.argv ?? ctx.workerArgv, jobScript: ctx.jobScript, env, secretEnv, gpus: placement.gpuCount
+        key, stageId, jobDir, workerArgv: launchAs?.argv ?? ctx.workerArgv, jobScript: ctx.jobScript, env, secretEnv
       }
       if (reattach === undefined) {
         // A fresh attempt: the worker refuses an existing output folder, and the request goes into the job dir.
