@@ -20,6 +20,7 @@ import { execOk, localTransport } from "@empo/experiments/remote/Transport"
 import { makeSshTransport, sshTargetOf, targetName } from "@empo/executor-ssh/SshTransport"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import { batchScript, directives, parseScontrol, stateOfRecord } from "./Sbatch.ts"
 
 export * from "./Sbatch.ts"
@@ -43,6 +44,12 @@ print(job_id)
 `
 
 const POLL = Duration.millis(300)
+
+// A busy slurmctld answers `scontrol` with "Socket timed out on send/recv operation" or "Unable to contact slurm
+// controller" for a while; that is no news about the job, so the poll asks again (for up to about a minute)
+// before the stage gives up on it.
+const CONTROLLER_RETRY = Schedule.exponential(Duration.millis(500), 2).pipe(
+  Schedule.union(Schedule.spaced(Duration.seconds(8))), Schedule.upTo(Duration.seconds(60)))
 
 /** Job names Slurm shows in squeue: the job key, kept to characters no tool mangles. */
 const jobName = (key: string) => `empo-${key.replace(/[^A-Za-z0-9_.-]/g, "_")}`.slice(0, 120)
@@ -120,7 +127,7 @@ export const slurmExecutor = defineExecutor({
         return yield* new ExecutorError({ executor: name, reason: `scontrol show job ${ref.jobId}: ${(shown.stderr || shown.stdout).trim().slice(0, 300)}` })
       }
       return stateOfRecord(parseScontrol(shown.stdout.split("\n")[0]!))
-    })
+    }).pipe(Effect.retry({ schedule: CONTROLLER_RETRY, while: (e) => e._tag === "ExecutorError" }))
 
     const follow: RemoteExecutor["follow"] = (ref, fromLine, onLine) => Effect.gen(function* () {
       const jobDir = String(ref.locator["jobDir"])

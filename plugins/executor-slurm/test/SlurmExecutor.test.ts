@@ -184,6 +184,28 @@ describe.skipIf(!haveSlurm)("executor-slurm on a real single-node Slurm", () => 
     assert.match(script, /^srun --ntasks=1 /m)
   })), 120_000)
 
+  it.live("a controller that times out for a while (busy slurmctld) is asked again; the job is followed to its end", () => {
+    // `scontrol show job` fails its first 3 calls as a busy controller does, then is the real scontrol.
+    const bin = fs.mkdtempSync(path.join(base, "busy-bin-"))
+    const calls = path.join(bin, "calls")
+    const real = execFileSync("sh", ["-c", "command -v scontrol"], { encoding: "utf8" }).trim()
+    fs.writeFileSync(path.join(bin, "scontrol"), [
+      "#!/bin/sh",
+      `echo x >> '${calls}'`,
+      `if [ "$1" = show ] && [ "$(wc -l < '${calls}')" -le 3 ]; then`,
+      "  echo 'slurm_load_jobs error: Socket timed out on send/recv operation' >&2; exit 1",
+      "fi",
+      `exec '${real}' "$@"`
+    ].join("\n"), { mode: 0o755 })
+    return withExecutor((executor) => Effect.gen(function* () {
+      const ref = yield* Effect.scoped(Effect.flatMap(executor.reserve({}), (p) => executor.launch(p, jobSpec("k-busy", slowWorker(5, 0.05)))))
+      const lines: Array<string> = []
+      assert.deepStrictEqual(yield* follow(executor, ref, lines), { _tag: "Exited", code: 0, signal: null })
+      assert.strictEqual(lines.length, 6)
+      assert.isAbove(fs.readFileSync(calls, "utf8").split("\n").length, 4)
+    }), { slurmEnv: { SLURM_CONF: conf, PATH: `${bin}:${process.env["PATH"]}` } })
+  }, 120_000)
+
   it.live("a job outlives its follower: a new executor (a rerun after kill -9) follows the same job to its end", () => Effect.gen(function* () {
     const spec = jobSpec("k-reattach", slowWorker(20, 0.1))
     const first: Array<string> = []
