@@ -60,13 +60,13 @@ describe.each(["loopback-slurm", "loopback-ray"])("empo run --executor %s, kill 
 
     const first = spawnEmpo(args)
     const job = await waitFor(launchedWith(db, 3), first.child)
-    assert.isDefined(job, first.output())
+    assert.isDefined(job, first.report())
     first.child.kill("SIGKILL")
     await first.exited
     assert.strictEqual(trainJobs(db)[0]!.state, "launched")
 
     const second = spawnEmpo(args)
-    assert.strictEqual(await second.exited, 0, second.output())
+    assert.strictEqual(await second.exited, 0, second.report())
     assert.match(second.output(), new RegExp(`reattached to job ${job!.job_id} on`))
     assert.deepStrictEqual(trainJobs(db).map((j) => [j.job_key, j.state]), [[job!.job_key, "collected"]])
     const [train] = trainStages(db)
@@ -89,10 +89,10 @@ describe("empo run --executor loopback-slurm, a job cancelled from outside", () 
     const runner = spawnEmpo(["run", experiment, "--executor", "loopback-slurm", "--executors", inventory, "--db", db, "--concurrency", "2"])
     // A few steps in on the host (the store lags behind it): the job is mid-training when it is cancelled.
     const victim = await waitFor(launchedWithHostLogs(db, 3), runner.child)
-    assert.isDefined(victim, runner.output())
+    assert.isDefined(victim, runner.report())
     slurm("scancel", victim!.job_id)
 
-    assert.notStrictEqual(await runner.exited, 0, runner.output())
+    assert.notStrictEqual(await runner.exited, 0, runner.report())
     const runOf = (stageId: string) => query<{ run_id: string }>(db, "SELECT run_id FROM run_stages WHERE stage_id = ?", stageId).map((r) => r.run_id)
     const runs = query<{ id: string; status: string }>(db, "SELECT id, status FROM runs ORDER BY position")
     assert.strictEqual(runs.length, 2)
@@ -126,10 +126,10 @@ describe("empo run --executor loopback-ssh, connections dropped", () => {
         // After the first drop: a new connection, then new lines on it (the runner follows the stage anew). Lines
         // still in flight from the old one could pass for progress, so the points count from the new connection.
         const reconnected = await waitFor(() => stack.sessions().some((pid) => !dropped.has(pid)) || undefined, runner.child)
-        assert.isTrue(reconnected, runner.output())
+        assert.isTrue(reconnected, runner.report())
         const before = drop === 0 ? 0 : pointsOf(db, trainId)
         const job = await waitFor(launchedWith(db, before + 3), runner.child)
-        assert.isDefined(job, runner.output())
+        assert.isDefined(job, runner.report())
         for (const pid of stack.sessions().filter((pid) => !dropped.has(pid))) {
           stack.drop(pid)
           dropped.add(pid)
@@ -137,7 +137,7 @@ describe("empo run --executor loopback-ssh, connections dropped", () => {
         trainId = job!.stage_id
         killedAt.push(pointsOf(db, trainId))
       }
-      assert.strictEqual(await runner.exited, 0, runner.output())
+      assert.strictEqual(await runner.exited, 0, runner.report())
       // Both drops came while the job was followed (`launched`); the first mid-training. The host runs ahead of the
       // store, so the second may find every loss point in already: a wrong resume line still replays or skips lines.
       assert.isBelow(killedAt[0]!, maxSteps, "the training ended before the first drop")
@@ -160,18 +160,18 @@ describe("empo run --executor loopback-slurm, a requeued job", () => {
     const maxSteps = 40
     const runner = spawnEmpo(["run", miniExperiment(dir, "requeue", maxSteps, { generate: false }), "--executor", "loopback-slurm", "--executors", inventory, "--db", db])
     const job = await waitFor(launchedWithHostLogs(db, 5), runner.child)
-    assert.isDefined(job, runner.output())
+    assert.isDefined(job, runner.report())
     // As Slurm's time-limit warning does: USR1 to the batch shell, which passes it to the worker.
     slurm("scancel", "--signal=USR1", "--batch", job!.job_id)
     // The job requeues itself; Slurm holds it back (BeginTime ~2 min) and an administrator releases it at once.
     const held = await waitFor(() => slurmState(job!.job_id) === "PENDING" ? true : undefined, runner.child, 120_000)
-    assert.isTrue(held, `job ${job!.job_id}: ${slurm("scontrol", "show", "job", "-o", job!.job_id)}\n${runner.output()}`)
+    assert.isTrue(held, `job ${job!.job_id}: ${slurm("scontrol", "show", "job", "-o", job!.job_id)}\n${runner.report()}`)
     // Not within the second of the requeue: slurmd still refuses the job's credential then ("Job credential revoked",
     // the job fails), which is what Slurm's hold-back avoids.
     await sleep(2_000)
     slurm("scontrol", "update", `JobId=${job!.job_id}`, "StartTime=now")
 
-    assert.strictEqual(await runner.exited, 0, runner.output())
+    assert.strictEqual(await runner.exited, 0, runner.report())
     const events = jobEvents(job!)
     const started = events.filter((e) => e._tag === "started")
     assert.strictEqual(started.length, 2, JSON.stringify(started))

@@ -71,7 +71,7 @@ describe.each(loopbackExecutors)("empo run --executor $name", ({ name, host }) =
     }, 250)
     const code = await quickstart.exited
     clearInterval(poll)
-    assert.strictEqual(code, 0, quickstart.output())
+    assert.strictEqual(code, 0, quickstart.report())
     assert.isTrue(liveCurve, "no loss point reached the store while a training stage was running")
 
     const runs = query<{ status: string }>(db, "SELECT status FROM runs")
@@ -133,7 +133,7 @@ describe("empo run --executor loopback-ssh, faults and secrets", () => {
     const deadline = Date.now() + 600_000
     const trainPoints = () => query<{ n: number }>(db, `SELECT count(*) AS n FROM metric_points m JOIN stages s ON s.id = m.stage_id WHERE s.kind = 'train'`)[0]?.n ?? 0
     while (trainPoints() < 3 && first.child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
-    assert.isAtLeast(trainPoints(), 3, first.output())
+    assert.isAtLeast(trainPoints(), 3, first.report())
     first.child.kill("SIGKILL")
     await first.exited
     const [job] = query<JobRow>(db, "SELECT j.* FROM stage_jobs j JOIN stages s ON s.id = j.stage_id WHERE s.kind = 'train'")
@@ -143,7 +143,7 @@ describe("empo run --executor loopback-ssh, faults and secrets", () => {
     assert.strictEqual(fs.readFileSync(path.join(jobDir, "request.ndjson"), "utf8").includes("train"), true)
 
     const second = run(args)
-    assert.strictEqual(await second.exited, 0, second.output())
+    assert.strictEqual(await second.exited, 0, second.report())
     assert.match(second.output(), new RegExp(`reattached to job ${job!.job_id} on`))
     const trainJobs = query<JobRow>(db, "SELECT j.* FROM stage_jobs j JOIN stages s ON s.id = j.stage_id WHERE s.kind = 'train'")
     assert.deepStrictEqual(trainJobs.map((j) => [j.job_key, j.state]), [[job!.job_key, "collected"]])

@@ -41,7 +41,17 @@ export const spawnEmpo = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = 
   child.stdout!.on("data", (c) => (output += c))
   child.stderr!.on("data", (c) => (output += c))
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
-  return { child, exited, output: () => output }
+  return { child, exited, output: () => output, report: () => reportOf(output) }
+}
+
+/**
+ * For an assertion's message: the lines that say what failed first, then the last lines. CI logs keep only part
+ * of a long message, and a whole run's progress buries its one failure line.
+ */
+export const reportOf = (output: string, last = 40): string => {
+  const lines = output.split("\n")
+  const failures = lines.filter((l) => /fail|error|crash|lost|refused|cancel/i.test(l)).slice(0, 20)
+  return [`failure lines (${failures.length}):`, ...failures, `last ${last} of ${lines.length} lines:`, ...lines.slice(-last)].join("\n")
 }
 
 // Asynchronous, so a slow start never blocks the test worker's event loop (vitest's RPC times out otherwise).
