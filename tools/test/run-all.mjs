@@ -9,7 +9,12 @@ const root = path.resolve(import.meta.dirname, "../..")
 const resultsDir = path.join(root, ".test-results")
 fs.rmSync(resultsDir, { recursive: true, force: true })
 fs.mkdirSync(resultsDir, { recursive: true })
-const env = { ...process.env, EMPO_TEST_RESULTS: resultsDir, NO_COLOR: "1", NX_DAEMON: "false", NX_TUI: "false" }
+// Vitest runs two files at once on two cores (vitest.shared.ts): one torch thread per Python process, as the tiny
+// models gain nothing from more and two processes' thread pools on two cores would wait on each other.
+const env = {
+  ...process.env, EMPO_TEST_RESULTS: resultsDir, NO_COLOR: "1", NX_DAEMON: "false", NX_TUI: "false",
+  EMPO_TORCH_THREADS: process.env["EMPO_TORCH_THREADS"] ?? "1"
+}
 const extra = process.argv.slice(2)
 
 // The tests that start `empo` exercise what users run: the bundle, rebuilt from the current sources first.
