@@ -14,17 +14,21 @@ TOKEN = "hf_planted_secret_5e1f0c"
 # A stand-in worker speaking the protocol: one event per step, then the result; reports whether the token arrived.
 FAKE_WORKER = r"""
 import json, os, sys, time
+def send(message):
+    # One write per line, as the real ProtocolWriter does: print() writes the newline apart, and a cancel's
+    # KeyboardInterrupt landing between the two left a line without its end.
+    sys.stdout.write(json.dumps(message) + "\n")
 request = json.loads(sys.stdin.readline())
 steps = request["payload"]["steps"]
-print(json.dumps({"_tag": "ready", "protocol": 1, "pid": os.getpid()}), flush=True)
+send({"_tag": "ready", "protocol": 1, "pid": os.getpid()})
 try:
     for step in range(steps):
-        print(json.dumps({"_tag": "event", "id": request["id"], "event": {"step": step}}), flush=True)
+        send({"_tag": "event", "id": request["id"], "event": {"step": step}})
         time.sleep(request["payload"]["sleep"])
 except KeyboardInterrupt:
-    print(json.dumps({"_tag": "error", "id": request["id"], "kind": "cancelled", "type": "Cancelled", "message": "cancelled", "traceback": ""}), flush=True)
+    send({"_tag": "error", "id": request["id"], "kind": "cancelled", "type": "Cancelled", "message": "cancelled", "traceback": ""})
     sys.exit(130)
-print(json.dumps({"_tag": "result", "id": request["id"], "value": {"tokenLength": len(os.environ.get("HF_TOKEN", ""))}}), flush=True)
+send({"_tag": "result", "id": request["id"], "value": {"tokenLength": len(os.environ.get("HF_TOKEN", ""))}})
 """
 
 
