@@ -46,3 +46,68 @@ export const itemDistinct = (tokens: ReadonlyArray<string>, n: number): number =
   const grams = ngrams(tokens, n)
   return grams.length === 0 ? Number.NaN : new Set(grams).size / grams.length
 }
+
+/** distinct-n and entropy of a corpus, as {@link distinctRatio} and {@link ngramEntropy} give them for its tally. */
+export interface CorpusNgramStats {
+  readonly distinct: number
+  readonly entropy: number
+}
+
+/**
+ * Counts a corpus's n-grams as integers: each response's n-grams are interned once (by response text and order), so
+ * scoring the same responses again, as the corpus bootstrap of `empo eval --compare` does hundreds of times over
+ * resampled items, only adds up integers. Its results equal the string tallies bit for bit: n-grams are visited in
+ * the order of their first occurrence, as a Map iterates them, so the entropy sums its terms in the same order.
+ * It remembers every response it has seen: one per metric instance, which lives as long as one evaluation.
+ */
+export class NgramCounter {
+  private readonly ids = new Map<string, number>()
+  private readonly responses = new Map<string, { readonly grams: Int32Array; readonly itemDistinct: number }>()
+  private counts = new Int32Array(1 << 12)
+  private readonly firstSeen: Array<number> = []
+
+  constructor(private readonly n: number) {}
+
+  /** The interned n-grams of one response (its tokens computed only the first time its text is seen). */
+  private response(text: string, tokens: () => ReadonlyArray<string>) {
+    let entry = this.responses.get(text)
+    if (entry === undefined) {
+      const strings = ngrams(tokens(), this.n)
+      const grams = new Int32Array(strings.length)
+      strings.forEach((g, i) => {
+        let id = this.ids.get(g)
+        if (id === undefined) this.ids.set(g, id = this.ids.size)
+        grams[i] = id
+      })
+      entry = { grams, itemDistinct: strings.length === 0 ? Number.NaN : new Set(grams).size / grams.length }
+      this.responses.set(text, entry)
+    }
+    return entry
+  }
+
+  /** The response's own distinct-n ({@link itemDistinct}). */
+  itemDistinct(text: string, tokens: () => ReadonlyArray<string>): number {
+    return this.response(text, tokens).itemDistinct
+  }
+
+  /** distinct-n and entropy over the responses, each taken as often as it appears. */
+  corpus(texts: ReadonlyArray<string>, tokens: (text: string) => ReadonlyArray<string>): CorpusNgramStats {
+    const grams = texts.map((text) => this.response(text, () => tokens(text)).grams)
+    if (this.counts.length < this.ids.size) this.counts = new Int32Array(Math.max(this.ids.size, this.counts.length * 2))
+    const counts = this.counts
+    const firstSeen = this.firstSeen
+    firstSeen.length = 0
+    let total = 0
+    for (const ids of grams) {
+      total += ids.length
+      for (let i = 0; i < ids.length; i++) if (counts[ids[i]!]!++ === 0) firstSeen.push(ids[i]!)
+    }
+    let entropy = 0
+    for (const id of firstSeen) {
+      const p = counts[id]! / total
+      entropy -= p * Math.log2(p)
+      counts[id] = 0
+    }
+    return total === 0 ? { distinct: Number.NaN, entropy: Number.NaN } : { distinct: firstSeen.length / total, entropy }
+  }
+}

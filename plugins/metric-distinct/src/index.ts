@@ -2,7 +2,7 @@ import { defineMetric, type EvalItem, keysWith, Metric, MetricResource, MetricSc
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
-import { distinctRatio, itemDistinct, ngramEntropy, tallyNgrams } from "./distinct.ts"
+import { NgramCounter } from "./distinct.ts"
 
 export * from "./distinct.ts"
 
@@ -35,20 +35,29 @@ export const plugin = defineMetric({
       Effect.gen(function* () {
         const tokenizer = yield* Tokenizer
         const resources = [new MetricResource(tokenizer.resource)]
+        // Each response tokenized once and its n-grams interned once per order: `empo eval --compare` rescores
+        // resampled items hundreds of times.
+        const tokenCache = new Map<string, ReadonlyArray<string>>()
+        const tokensOf = (text: string) => {
+          let tokens = tokenCache.get(text)
+          if (tokens === undefined) {
+            // Tokenize the original text, then lowercase tokens: lowercasing first changes Punkt's sentence splits.
+            const original = tokenizer.wordTokenize(text)
+            tokenCache.set(text, tokens = params.lowercase ? original.map((t) => t.toLowerCase()) : original)
+          }
+          return tokens
+        }
+        const counters = new Map(params.orders.map((n) => [n, new NgramCounter(n)]))
         const score = Effect.fn("distinct.score")(function* (items: ReadonlyArray<EvalItem>) {
-          // Tokenize the original text, then lowercase tokens: lowercasing first changes Punkt's sentence splits.
-          const corpus = items.map((item) => {
-            const tokens = tokenizer.wordTokenize(item.response)
-            return params.lowercase ? tokens.map((t) => t.toLowerCase()) : tokens
-          })
+          const texts = items.map((item) => item.response)
           const perItem: Record<string, ReadonlyArray<number>> = {}
           const aggregate: Record<string, number> = {}
-          for (const n of params.orders) {
-            const tally = tallyNgrams(corpus, n)
-            aggregate[`distinct_${n}`] = distinctRatio(tally)
-            aggregate[`entropy_${n}`] = ngramEntropy(tally)
+          for (const [n, counter] of counters) {
+            const corpus = counter.corpus(texts, tokensOf)
+            aggregate[`distinct_${n}`] = corpus.distinct
+            aggregate[`entropy_${n}`] = corpus.entropy
             // Named apart from the corpus value: the mean of per-response distinct-n is a different (higher) number.
-            perItem[`item_distinct_${n}`] = corpus.map((tokens) => itemDistinct(tokens, n))
+            perItem[`item_distinct_${n}`] = texts.map((text) => counter.itemDistinct(text, () => tokensOf(text)))
           }
           return new MetricScores({ metric: "distinct", version, params, resources, perItem, aggregate })
         })

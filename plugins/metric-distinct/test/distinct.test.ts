@@ -6,7 +6,7 @@ import { readPredictions } from "@empo/metrics"
 import { contractEnvironment } from "@empo/metrics/testing/metricContract"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { DistinctParams, distinctRatio, itemDistinct, ngramEntropy, plugin, tallyNgrams } from "../src/index.ts"
+import { DistinctParams, distinctRatio, itemDistinct, NgramCounter, ngramEntropy, plugin, tallyNgrams } from "../src/index.ts"
 
 describe("distinct-n (pure)", () => {
   it("counts n-grams within responses, never across them", () => {
@@ -51,4 +51,34 @@ describe("distinct on the study's predictions (§6.2)", () => {
         assert.notProperty(scores.perItem, "distinct_1")
       }).pipe(Effect.provide(contractEnvironment), Effect.provide(NodeContext.layer)))
   }
+})
+
+describe("NgramCounter", () => {
+  it.effect("equals the string tallies bit for bit on the study's responses, resampled with repeats as the bootstrap does", () =>
+    Effect.gen(function* () {
+      const { items } = yield* readPredictions(sharedData("predictions", "dpo_zephyr-7b-sft-full124_d270.txt"), { human: false })
+      const texts = items.map((item) => item.response)
+      const tokens = (text: string) => text.toLowerCase().split(/\s+/).filter((t) => t.length > 0)
+      // Repeats and a permuted order: the counter must reset its counts between corpora.
+      const resampled = texts.map((_, i) => texts[(i * 7919) % 97]!)
+      for (const n of [1, 2, 3]) {
+        const counter = new NgramCounter(n)
+        for (const corpus of [texts, resampled, texts.slice(0, 10), [] as Array<string>, texts]) {
+          const tally = tallyNgrams(corpus.map(tokens), n)
+          const counted = counter.corpus(corpus, tokens)
+          if (corpus.length === 0) {
+            assert.isNaN(counted.distinct)
+            assert.isNaN(counted.entropy)
+            continue
+          }
+          assert.strictEqual(counted.distinct, distinctRatio(tally))
+          assert.strictEqual(counted.entropy, ngramEntropy(tally))
+        }
+        for (const text of texts.slice(0, 200)) {
+          const expected = itemDistinct(tokens(text), n)
+          if (Number.isNaN(expected)) assert.isNaN(counter.itemDistinct(text, () => tokens(text)))
+          else assert.strictEqual(counter.itemDistinct(text, () => tokens(text)), expected)
+        }
+      }
+    }).pipe(Effect.provide(NodeContext.layer)))
 })

@@ -44,24 +44,33 @@ export const plugin = defineMetric({
         score: Effect.fn("epitome-saved.score")(function* (items: ReadonlyArray<EvalItem>) {
           const perItem: Record<string, Array<number>> = {}
           const aggregate: Record<string, number> = {}
-          const level = (item: EvalItem, column: string) => {
+          // Plain loops that stop at the first bad cell: `empo eval --compare` rescores resampled items hundreds of
+          // times, and an Effect per cell made that take seconds.
+          const level = (item: EvalItem, column: string): number | MetricError => {
             const raw = item.fields[column]
             if (raw === undefined) {
-              return Effect.fail(new MetricError({ metric: id, inputFault: true, reason: `the predictions have no column \`${column}\` (columns with saved EPITOME levels are needed; item ${item.id})` }))
+              return new MetricError({ metric: id, inputFault: true, reason: `the predictions have no column \`${column}\` (columns with saved EPITOME levels are needed; item ${item.id})` })
             }
             const x = parseLevel(raw)
             return x === undefined
-              ? Effect.fail(new MetricError({ metric: id, inputFault: true, reason: `item ${item.id}: \`${column}\` = "${raw}" is not an EPITOME level 0, 1 or 2` }))
-              : Effect.succeed(x)
+              ? new MetricError({ metric: id, inputFault: true, reason: `item ${item.id}: \`${column}\` = "${raw}" is not an EPITOME level 0, 1 or 2` })
+              : x
+          }
+          const levels = (column: string): Array<number> | MetricError => {
+            const out: Array<number> = []
+            for (const item of items) {
+              const x = level(item, column)
+              if (typeof x !== "number") return x
+              out.push(x)
+            }
+            return out
           }
           const mean = (xs: ReadonlyArray<number>) => xs.reduce((s, x) => s + x, 0) / xs.length
           for (const m of mechanisms as ReadonlyArray<Mechanism>) {
-            const pred: Array<number> = []
-            const gold: Array<number> = []
-            for (const item of items) {
-              pred.push(yield* level(item, params.predictedColumn.replace("{M}", m)))
-              gold.push(yield* level(item, params.goldColumn.replace("{M}", m)))
-            }
+            const pred = levels(params.predictedColumn.replace("{M}", m))
+            if (!Array.isArray(pred)) return yield* pred
+            const gold = levels(params.goldColumn.replace("{M}", m))
+            if (!Array.isArray(gold)) return yield* gold
             perItem[`diff_${m}`] = pred.map((p, i) => diffLevel(p, gold[i]!))
             perItem[`pred_${m}`] = pred
             perItem[`gt_${m}`] = gold
