@@ -152,4 +152,17 @@ describe("remote transport", () => {
     assert.deepStrictEqual(names, ["a.jsonl", "sub/b.bin", "sub/copy-of-a"])
     assert.strictEqual(fs.readFileSync(path.join(back, "out/sub/b.bin"), "utf8"), "two\n")
   }))
+
+  it.effect("stages of one runner upload the same file to the same store at once: every upload succeeds", () => Effect.gen(function* () {
+    // The quickstart's generate stages did on Ray: their shared temp name let one rename take the other's file away.
+    const local = temp()
+    const remote = temp()
+    write(path.join(local, "items.jsonl"), "x\n".repeat(100_000))
+    const transport = localTransport()
+    const target = path.join(remote, "cas", "same")
+    fs.mkdirSync(path.dirname(target), { recursive: true })
+    yield* Effect.all(Array.from({ length: 8 }, () => transport.upload(path.join(local, "items.jsonl"), target)), { concurrency: "unbounded" })
+    assert.strictEqual(fs.readFileSync(target, "utf8"), "x\n".repeat(100_000))
+    assert.deepStrictEqual(fs.readdirSync(path.dirname(target)), ["same"])
+  }))
 })

@@ -4,7 +4,7 @@
  * plugins/executor-ssh; the Slurm executor runs `sbatch`/`squeue` through either.
  */
 import { spawn } from "node:child_process"
-import { createHash } from "node:crypto"
+import { createHash, randomUUID } from "node:crypto"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import * as Readline from "node:readline"
@@ -51,7 +51,9 @@ export const localTransport = (host = "local"): RemoteTransport => ({
   upload: (localPath, remotePath) =>
     Effect.tryPromise({
       try: async () => {
-        const temp = `${remotePath}.upload-${process.pid}`
+        // A name of its own per upload: two stages of one runner may upload the same content-addressed file at once,
+        // and a shared temp name let one rename take the other's file away (ENOENT).
+        const temp = `${remotePath}.upload-${process.pid}-${randomUUID()}`
         await NodeFs.promises.copyFile(localPath, temp)
         await NodeFs.promises.rename(temp, remotePath)
       },
