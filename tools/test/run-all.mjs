@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every Nx project's vitest suite and the Python worker's pytest suite, then prints one
 // plain "N passed, N failed, N skipped" line (CI reads it; vitest's own summary is per project).
-import { spawn, spawnSync } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 
@@ -20,23 +20,6 @@ const extra = process.argv.slice(2)
 // The tests that start `empo` exercise what users run: the bundle, rebuilt from the current sources first.
 const build = spawnSync("npx", ["nx", "run-many", "-t", "build", "--output-style=static"], { cwd: root, env, stdio: "inherit" })
 
-// The Python worker's pytest suite runs beside the vitest suites (one process, so it would leave a core idle on its
-// own); its output goes to a file, printed after them, so the two logs do not interleave.
-const venvPython = process.env["EMPO_PYTHON"] ?? path.join(root, ".venv/bin/python")
-const junit = path.join(resultsDir, "pytest.xml")
-const pytestLog = path.join(resultsDir, "pytest.log")
-const pytest = extra.length === 0 && fs.existsSync(path.join(root, "python/tests"))
-  ? (() => {
-    const log = fs.openSync(pytestLog, "w")
-    const child = spawn(venvPython, ["-m", "pytest", "-q", `--junitxml=${junit}`, "python/tests"], { cwd: root, env, stdio: ["ignore", log, log] })
-    fs.closeSync(log)
-    return new Promise((resolve) => {
-      child.on("error", () => resolve(1))
-      child.on("exit", (code) => resolve(code ?? 1))
-    })
-  })()
-  : undefined
-
 const nx = spawnSync("npx", ["nx", "run-many", "-t", "test", "--output-style=static", "--skip-nx-cache", ...extra],
   { cwd: root, env, stdio: "inherit" })
 
@@ -51,11 +34,11 @@ for (const file of fs.readdirSync(resultsDir).filter((f) => f.endsWith(".json"))
 }
 
 let pytestStatus = 0
-if (pytest !== undefined) {
-  const status = await pytest
-  console.log("\n> pytest python/tests\n")
-  console.log(fs.existsSync(pytestLog) ? fs.readFileSync(pytestLog, "utf8") : "(no pytest output)")
-  pytestStatus = status === 5 ? 0 : status
+const venvPython = process.env["EMPO_PYTHON"] ?? path.join(root, ".venv/bin/python")
+if (extra.length === 0 && fs.existsSync(path.join(root, "python/tests"))) {
+  const junit = path.join(resultsDir, "pytest.xml")
+  const py = spawnSync(venvPython, ["-m", "pytest", "-q", `--junitxml=${junit}`, "python/tests"], { cwd: root, env, stdio: "inherit" })
+  pytestStatus = py.status === 5 ? 0 : (py.status ?? 1)
   if (fs.existsSync(junit)) {
     const suite = fs.readFileSync(junit, "utf8").match(/<testsuite [^>]*>/)?.[0] ?? ""
     const attr = (name) => Number(suite.match(new RegExp(`${name}="(\\d+)"`))?.[1] ?? 0)
