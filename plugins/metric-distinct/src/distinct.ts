@@ -54,45 +54,49 @@ export interface CorpusNgramStats {
 }
 
 /**
- * Counts a corpus's n-grams as integers: each response's n-grams are interned once (by response text and order), so
- * scoring the same responses again, as the corpus bootstrap of `empo eval --compare` does hundreds of times over
- * resampled items, only adds up integers. Its results equal the string tallies bit for bit: n-grams are visited in
- * the order of their first occurrence, as a Map iterates them, so the entropy sums its terms in the same order.
- * It remembers every response it has seen: one per metric instance, which lives as long as one evaluation.
+ * Counts a corpus's n-grams as integers: each response is tokenized and its n-grams of every order interned once (by
+ * its text), so scoring the same responses again, as the corpus bootstrap of `empo eval --compare` does hundreds of
+ * times over resampled items, only adds up integers. Its results equal the string tallies bit for bit: n-grams are
+ * visited in the order of their first occurrence, as a Map iterates them, so the entropy sums its terms in the same
+ * order. It remembers every response it has seen: one per metric instance, which lives as long as one evaluation.
  */
 export class NgramCounter {
+  // One id space for every order: n-grams of different orders never join to the same string.
   private readonly ids = new Map<string, number>()
-  private readonly responses = new Map<string, { readonly grams: Int32Array; readonly itemDistinct: number }>()
+  private readonly responses = new Map<string, ReadonlyMap<number, { readonly grams: Int32Array; readonly itemDistinct: number }>>()
   private counts = new Int32Array(1 << 12)
   private readonly firstSeen: Array<number> = []
 
-  constructor(private readonly n: number) {}
+  constructor(private readonly orders: ReadonlyArray<number>, private readonly tokenize: (text: string) => ReadonlyArray<string>) {}
 
-  /** The interned n-grams of one response (its tokens computed only the first time its text is seen). */
-  private response(text: string, tokens: () => ReadonlyArray<string>) {
+  /** The interned n-grams of one response in order `n`. */
+  private response(text: string, n: number) {
     let entry = this.responses.get(text)
     if (entry === undefined) {
-      const strings = ngrams(tokens(), this.n)
-      const grams = new Int32Array(strings.length)
-      strings.forEach((g, i) => {
-        let id = this.ids.get(g)
-        if (id === undefined) this.ids.set(g, id = this.ids.size)
-        grams[i] = id
-      })
-      entry = { grams, itemDistinct: strings.length === 0 ? Number.NaN : new Set(grams).size / grams.length }
+      const tokens = this.tokenize(text)
+      entry = new Map(this.orders.map((order) => {
+        const grams = Int32Array.from(ngrams(tokens, order), (g) => {
+          let id = this.ids.get(g)
+          if (id === undefined) this.ids.set(g, id = this.ids.size)
+          return id
+        })
+        return [order, { grams, itemDistinct: grams.length === 0 ? Number.NaN : new Set(grams).size / grams.length }] as const
+      }))
       this.responses.set(text, entry)
     }
-    return entry
+    const order = entry.get(n)
+    if (order === undefined) throw new RangeError(`NgramCounter counts orders ${this.orders.join(", ")}, not ${n}`)
+    return order
   }
 
   /** The response's own distinct-n ({@link itemDistinct}). */
-  itemDistinct(text: string, tokens: () => ReadonlyArray<string>): number {
-    return this.response(text, tokens).itemDistinct
+  itemDistinct(text: string, n: number): number {
+    return this.response(text, n).itemDistinct
   }
 
   /** distinct-n and entropy over the responses, each taken as often as it appears. */
-  corpus(texts: ReadonlyArray<string>, tokens: (text: string) => ReadonlyArray<string>): CorpusNgramStats {
-    const grams = texts.map((text) => this.response(text, () => tokens(text)).grams)
+  corpus(texts: ReadonlyArray<string>, n: number): CorpusNgramStats {
+    const grams = texts.map((text) => this.response(text, n).grams)
     if (this.counts.length < this.ids.size) this.counts = new Int32Array(Math.max(this.ids.size, this.counts.length * 2))
     const counts = this.counts
     const firstSeen = this.firstSeen

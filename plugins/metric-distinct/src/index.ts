@@ -35,29 +35,23 @@ export const plugin = defineMetric({
       Effect.gen(function* () {
         const tokenizer = yield* Tokenizer
         const resources = [new MetricResource(tokenizer.resource)]
-        // Each response tokenized once and its n-grams interned once per order: `empo eval --compare` rescores
-        // resampled items hundreds of times.
-        const tokenCache = new Map<string, ReadonlyArray<string>>()
-        const tokensOf = (text: string) => {
-          let tokens = tokenCache.get(text)
-          if (tokens === undefined) {
-            // Tokenize the original text, then lowercase tokens: lowercasing first changes Punkt's sentence splits.
-            const original = tokenizer.wordTokenize(text)
-            tokenCache.set(text, tokens = params.lowercase ? original.map((t) => t.toLowerCase()) : original)
-          }
-          return tokens
-        }
-        const counters = new Map(params.orders.map((n) => [n, new NgramCounter(n)]))
+        // Each response tokenized and its n-grams interned once: `empo eval --compare` rescores resampled items
+        // hundreds of times. Tokenize the original text, then lowercase tokens: lowercasing first changes Punkt's
+        // sentence splits.
+        const counter = new NgramCounter(params.orders, (text) => {
+          const tokens = tokenizer.wordTokenize(text)
+          return params.lowercase ? tokens.map((t) => t.toLowerCase()) : tokens
+        })
         const score = Effect.fn("distinct.score")(function* (items: ReadonlyArray<EvalItem>) {
           const texts = items.map((item) => item.response)
           const perItem: Record<string, ReadonlyArray<number>> = {}
           const aggregate: Record<string, number> = {}
-          for (const [n, counter] of counters) {
-            const corpus = counter.corpus(texts, tokensOf)
+          for (const n of params.orders) {
+            const corpus = counter.corpus(texts, n)
             aggregate[`distinct_${n}`] = corpus.distinct
             aggregate[`entropy_${n}`] = corpus.entropy
             // Named apart from the corpus value: the mean of per-response distinct-n is a different (higher) number.
-            perItem[`item_distinct_${n}`] = texts.map((text) => counter.itemDistinct(text, () => tokensOf(text)))
+            perItem[`item_distinct_${n}`] = texts.map((text) => counter.itemDistinct(text, n))
           }
           return new MetricScores({ metric: "distinct", version, params, resources, perItem, aggregate })
         })
